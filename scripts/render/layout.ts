@@ -1,0 +1,74 @@
+/**
+ * The fixed facts of the cluster layout that every rendered object and every cluster test agree on. The per-role facts
+ * (who calls whom, who stores or queues, replicas, resources) come from config/services.json; these do not vary by role.
+ */
+
+/**
+ * The namespace both overlays deploy into. Istio identities are namespace-bound (`cluster.local/ns/<ns>/sa/<sa>`), and an
+ * AuthorizationPolicy principal is a literal string that kustomize's namespace transformer does not rewrite, so the
+ * principals are rendered for this namespace and the tests fail if an overlay deploys anywhere else.
+ */
+export const NAMESPACE = 'dev';
+
+/** The image name in the base; Tilt builds it for kind, the GKE script points it at the registry. */
+export const IMAGE = 'greeting-mesh';
+
+/** Every pod listens here, whatever its local-platform port in the config. */
+export const HTTP_PORT = 8080;
+export const HTTP_PORT_NAME = 'http';
+
+/** The numeric user of the runtime image (distroless `nonroot`); numeric so `runAsNonRoot` can be verified by the kubelet. */
+export const RUN_AS_USER = 65532;
+
+/** The Secret holding the backends' connection strings, with the original platform's key names. */
+export const BACKENDS_SECRET = 'greeting-mesh-backends';
+export const MONGO_SECRET_KEY = 'mongodb.conn';
+export const RABBITMQ_SECRET_KEY = 'rabbitmq.conn';
+
+export const PATHS = {
+  startup: '/api/health',
+  liveness: '/api/health',
+  readiness: '/api/ready',
+  metrics: '/api/metrics',
+  greeting: '/api/greeting',
+} as const;
+
+/** The Istio ingress gateway's identity (istioctl's default install). */
+export const INGRESS_PRINCIPAL = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
+export const GATEWAY = 'greeting-mesh-gateway';
+
+/** The in-cluster backends of the kind overlay: Service names, ports and the app label their pods carry. */
+export const MONGODB = { name: 'mongodb', port: 27017 } as const;
+export const RABBITMQ = { name: 'rabbitmq', port: 5672 } as const;
+
+export const COMPONENT_LABEL = 'service';
+
+export function workloadName(id: string): string {
+  return `service-${id}`;
+}
+
+export function principal(serviceAccount: string, namespace = NAMESPACE): string {
+  return `cluster.local/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/**
+ * An upstream's URL inside the cluster. The short name resolves in the caller's own namespace, so the Deployments work in any
+ * namespace an overlay picks; with the default `ndots: 5` it is also the first search-list name tried, where a
+ * `service-b.dev.svc.cluster.local` (four dots, no trailing dot) would first be tried with every search suffix appended.
+ */
+export function upstreamUrl(id: string): string {
+  return `http://${workloadName(id)}:${HTTP_PORT}`;
+}
+
+/** `SERVICE_<X>_URL`, the original platform's name for an upstream's base URL. */
+export function upstreamEnvName(id: string): string {
+  return `SERVICE_${id.toUpperCase()}_URL`;
+}
+
+/** Where the render writes, relative to the repository root. */
+export const GENERATED_DIRS = {
+  workloads: 'deploy/base/generated',
+  mesh: 'deploy/istio/generated',
+  autoscaling: 'deploy/gke/generated',
+  backendPolicies: 'deploy/components/in-cluster-backends/generated',
+} as const;

@@ -1,0 +1,191 @@
+/**
+ * The Kubernetes objects of one role: its ServiceAccount (its mesh identity), its Service and its Deployment, with exactly the
+ * environment that role needs and nothing it does not.
+ */
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { IIoK8sApiCoreV1Probe as Probe } from 'kubernetes-models/v1/Probe';
+import type { PlatformConfig } from '../../src/config/schema';
+import {
+  BACKENDS_SECRET,
+  COMPONENT_LABEL,
+  HTTP_PORT,
+  HTTP_PORT_NAME,
+  IMAGE,
+  MONGO_SECRET_KEY,
+  PATHS,
+  RABBITMQ_SECRET_KEY,
+  RUN_AS_USER,
+  upstreamEnvName,
+  upstreamUrl,
+  workloadName,
+} from './layout';
+
+/** Seconds the pod gets past the app's own drain and shutdown budget, for the process to exit and the kubelet to notice. */
+const GRACE_MARGIN_SECONDS = 5;
+
+export function roleVersion(config: PlatformConfig, id: string): string {
+  return config.services[id]!.version ?? config.defaults.version;
+}
+
+export function roleReplicas(config: PlatformConfig, id: string): number {
+  return config.services[id]!.replicas ?? config.defaults.replicas;
+}
+
+export function usesMongo(config: PlatformConfig, id: string): boolean {
+  const role = config.services[id]!;
+  return role.store !== undefined || role.consume !== undefined;
+}
+
+export function usesRabbitmq(config: PlatformConfig, id: string): boolean {
+  const role = config.services[id]!;
+  return role.publish !== undefined || role.consume !== undefined;
+}
+
+export function podLabels(config: PlatformConfig, id: string): Record<string, string> {
+  return { app: workloadName(id), version: roleVersion(config, id), component: COMPONENT_LABEL };
+}
+
+/** What the Service and the Deployment select: not the version, so a second version's pods join the same Service. */
+export function selectorLabels(id: string): Record<string, string> {
+  return { app: workloadName(id), component: COMPONENT_LABEL };
+}
+
+/** How long SIGTERM to SIGKILL must be: the drain delay plus the in-flight budget, plus a margin. */
+export function shutdownSeconds(config: PlatformConfig): number {
+  return Math.ceil((config.defaults.drainDelayMs + config.defaults.shutdownTimeoutMs) / 1000);
+}
+
+export function roleObjects(config: PlatformConfig, id: string): [IServiceAccount, IService, IDeployment] {
+  return [serviceAccount(id), service(id), deployment(config, id)];
+}
+
+function serviceAccount(id: string): IServiceAccount {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: workloadName(id), labels: selectorLabels(id) },
+    // The app never calls the Kubernetes API; Istio mounts its own token for the sidecar.
+    automountServiceAccountToken: false,
+  };
+}
+
+function service(id: string): IService {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: workloadName(id), labels: selectorLabels(id) },
+    spec: {
+      selector: selectorLabels(id),
+      ports: [{ name: HTTP_PORT_NAME, port: HTTP_PORT, targetPort: HTTP_PORT_NAME, protocol: 'TCP', appProtocol: 'http' }],
+    },
+  };
+}
+
+function secretEnv(name: string, key: string): EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: BACKENDS_SECRET, key } } };
+}
+
+export function roleEnv(config: PlatformConfig, id: string): EnvVar[] {
+  const role = config.services[id]!;
+  const d = config.defaults;
+  const env: EnvVar[] = [
+    { name: 'ROLE', value: id },
+    { name: 'PORT', value: String(HTTP_PORT) },
+    { name: 'LOG_LEVEL', value: 'info' },
+    // From the pod's own label, so an overlay that relabels a canary also changes what the service reports.
+    { name: 'SERVICE_VERSION', valueFrom: { fieldRef: { fieldPath: "metadata.labels['version']" } } },
+    // Pinned here because terminationGracePeriodSeconds is computed from the same two numbers.
+    { name: 'DRAIN_DELAY_MS', value: String(d.drainDelayMs) },
+    { name: 'SHUTDOWN_TIMEOUT_MS', value: String(d.shutdownTimeoutMs) },
+  ];
+  for (const up of role.upstreams) env.push({ name: upstreamEnvName(up), value: upstreamUrl(up) });
+  const queue = role.publish?.queue ?? role.consume?.queue;
+  if (queue !== undefined) env.push({ name: 'QUEUE_NAME', value: queue });
+  if (usesMongo(config, id)) env.push(secretEnv('MONGO_CONN', MONGO_SECRET_KEY));
+  if (usesRabbitmq(config, id)) env.push(secretEnv('RABBITMQ_CONN', RABBITMQ_SECRET_KEY));
+  return env;
+}
+
+function httpProbe(path: string, timing: Omit<Probe, 'httpGet'>): Probe {
+  return { httpGet: { path, port: HTTP_PORT_NAME }, ...timing };
+}
+
+function deployment(config: PlatformConfig, id: string): IDeployment {
+  const role = config.services[id]!;
+  const resources = role.resources ?? config.defaults.resources;
+  const shutdown = shutdownSeconds(config);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: workloadName(id), labels: podLabels(config, id) },
+    spec: {
+      replicas: roleReplicas(config, id),
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selectorLabels(id) },
+      // A new pod must be ready before an old one leaves, so a rollout never drops capacity below the replica count.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: {
+          labels: podLabels(config, id),
+          annotations: {
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(HTTP_PORT),
+            'prometheus.io/path': PATHS.metrics,
+            // The app's first upstream call must not race the sidecar's start, and on SIGTERM the sidecar must keep
+            // forwarding until the app has drained and answered what it still holds.
+            'proxy.istio.io/config': JSON.stringify({
+              holdApplicationUntilProxyStarts: true,
+              terminationDrainDuration: `${shutdown}s`,
+            }),
+          },
+        },
+        spec: {
+          serviceAccountName: workloadName(id),
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: shutdown + GRACE_MARGIN_SECONDS,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: RUN_AS_USER,
+            runAsGroup: RUN_AS_USER,
+            fsGroup: RUN_AS_USER,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'service',
+              image: IMAGE,
+              imagePullPolicy: 'IfNotPresent',
+              ports: [{ name: HTTP_PORT_NAME, containerPort: HTTP_PORT, protocol: 'TCP' }],
+              env: roleEnv(config, id),
+              // Up to 30 s to listen; liveness only starts counting after that.
+              startupProbe: httpProbe(PATHS.startup, { periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 30 }),
+              livenessProbe: httpProbe(PATHS.liveness, { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 }),
+              // Checked well inside the drain delay, so a pod that stops being ready leaves the endpoints before it stops.
+              readinessProbe: httpProbe(PATHS.readiness, { periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 1 }),
+              resources: {
+                requests: { cpu: resources.requests.cpu, memory: resources.requests.memory },
+                limits: { cpu: resources.limits.cpu, memory: resources.limits.memory },
+              },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: RUN_AS_USER,
+                runAsGroup: RUN_AS_USER,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                privileged: false,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+              // The root filesystem is read-only; the runtime gets a small scratch directory in memory.
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } }],
+        },
+      },
+    },
+  };
+}

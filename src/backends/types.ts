@@ -1,0 +1,51 @@
+/**
+ * What a role needs from its data plane. The in-memory backends (the default local run) and the real ones
+ * (MongoDB, RabbitMQ) implement the same interfaces, and one contract suite runs against both.
+ */
+import type { StoreTarget } from '../config/schema';
+import type { Greeting } from '../greeting';
+
+export type InsertOutcome = 'stored' | 'duplicate';
+
+export interface GreetingStore {
+  readonly kind: 'memory' | 'mongodb';
+  /** Connects and prepares indexes; resolves once the store can take writes. */
+  connect(): Promise<void>;
+  /** Stores a greeting once: a second insert of the same id resolves 'duplicate' and stores nothing. Rejects when the store is down. */
+  insert(target: StoreTarget, greeting: Greeting): Promise<InsertOutcome>;
+  /** Every greeting stored in a target, oldest first (tests and tools read this). */
+  list(target: StoreTarget): Promise<Greeting[]>;
+  /** True while writes can be expected to succeed. */
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+/** A message as the consumer sees it. */
+export interface Delivery {
+  body: string;
+  headers: Record<string, string>;
+  messageId?: string;
+  redelivered: boolean;
+}
+
+/** What the consumer decided: the queue acts on it (ack, requeue after a delay, or dead-letter with the reason). */
+export type Disposition = { action: 'ack' } | { action: 'requeue'; reason: string } | { action: 'dead-letter'; reason: string };
+
+export interface Subscription {
+  /** Stops taking new messages; resolves once in-flight handlers have settled. */
+  cancel(): Promise<void>;
+}
+
+export interface GreetingQueue {
+  readonly kind: 'memory' | 'rabbitmq';
+  /** Connects and declares the queue and its dead-letter queue. */
+  connect(): Promise<void>;
+  /** Resolves only once the broker has confirmed the message; rejects when it cannot (broker down, no confirm in time). */
+  publish(queue: string, greeting: Greeting, headers: Record<string, string>): Promise<void>;
+  /** Delivers messages to the handler, at most `prefetch` at a time, until cancelled; survives broker restarts. */
+  consume(queue: string, prefetch: number, handler: (d: Delivery) => Promise<Disposition>): Promise<Subscription>;
+  /** Messages now in the dead-letter queue of `queue`, with their reasons (tests and tools read this). */
+  deadLetters(queue: string): Promise<{ body: string; reason: string }[]>;
+  isReady(): boolean;
+  close(): Promise<void>;
+}

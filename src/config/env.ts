@@ -1,0 +1,132 @@
+/**
+ * The one place that reads the environment. The original platform's names work unchanged (PORT, LOG_LEVEL, SERVICE_NAME, GREETING,
+ * ALLOWED_ORIGINS, SERVICE_<X>_URL, MONGO_CONN, RABBITMQ_CONN, QUEUE_NAME), so this image is a drop-in for its manifests.
+ * Every bad value is reported, never silently replaced by a default.
+ */
+import { ConfigError, type ConfigProblem } from './validate';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** logrus level names the original accepted, mapped onto ours. */
+const LOG_LEVEL_ALIASES: Record<string, LogLevel> = {
+  trace: 'debug',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  fatal: 'error',
+  panic: 'error',
+};
+
+export interface EnvSettings {
+  /** Role id from ROLE, or undefined to find the role by SERVICE_NAME. */
+  role?: string;
+  configPath?: string;
+  port?: number;
+  logLevel: LogLevel;
+  serviceName?: string;
+  greeting?: string;
+  version?: string;
+  allowedOrigins?: string[];
+  /** SERVICE_<X>_URL, keyed by lower-case role id. */
+  upstreamUrls: Record<string, string>;
+  mongoUrl?: string;
+  rabbitmqUrl?: string;
+  queueName?: string;
+  upstreamTimeoutMs?: number;
+  drainDelayMs?: number;
+  shutdownTimeoutMs?: number;
+  chaosLatencyMs?: number;
+  chaosErrorRate?: number;
+  zipkinUrl?: string;
+  traceSampleRatio: number;
+  /** Where the UI links a trace id: a Zipkin or Jaeger UI base URL. */
+  traceUiUrl?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function readEnv(env: Env = process.env): EnvSettings {
+  const problems: ConfigProblem[] = [];
+  const bad = (name: string, reason: string) => problems.push({ file: 'environment', path: name, reason });
+  const str = (name: string) => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, min: number, max: number) => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) bad(name, `'${v}' is not a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const ratio = (name: string) => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 1) bad(name, `'${v}' is not a number from 0 to 1`);
+    return n;
+  };
+  const url = (name: string, protocols: string[]) => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    try {
+      const parsed = new URL(v);
+      if (!protocols.includes(parsed.protocol)) bad(name, `scheme '${parsed.protocol}' is not one of ${protocols.join(', ')}`);
+    } catch {
+      // The value may hold credentials: name the variable, never echo it.
+      bad(name, 'is not a valid URL');
+    }
+    return v;
+  };
+
+  let port: number | undefined;
+  const rawPort = str('PORT');
+  if (rawPort !== undefined) {
+    const m = /^:?(\d{1,5})$/.exec(rawPort);
+    port = m ? Number(m[1]) : NaN;
+    if (!m || port < 1 || port > 65535) bad('PORT', `'${rawPort}' is not a port (use 8080 or :8080)`);
+  }
+
+  const rawLevel = str('LOG_LEVEL')?.toLowerCase();
+  const logLevel = rawLevel === undefined ? 'info' : LOG_LEVEL_ALIASES[rawLevel];
+  if (!logLevel) bad('LOG_LEVEL', `'${rawLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
+
+  const upstreamUrls: Record<string, string> = {};
+  for (const name of Object.keys(env)) {
+    const m = /^SERVICE_([A-Z0-9]+)_URL$/.exec(name);
+    if (!m) continue;
+    const value = url(name, ['http:', 'https:']);
+    if (value) upstreamUrls[m[1]!.toLowerCase()] = value.replace(/\/+$/, '');
+  }
+
+  const settings: EnvSettings = {
+    role: str('ROLE')?.toLowerCase().replace(/^service-/, ''),
+    configPath: str('CONFIG_PATH'),
+    port,
+    logLevel: logLevel ?? 'info',
+    serviceName: str('SERVICE_NAME'),
+    greeting: str('GREETING'),
+    version: str('SERVICE_VERSION'),
+    allowedOrigins: str('ALLOWED_ORIGINS')
+      ?.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    upstreamUrls,
+    mongoUrl: url('MONGO_CONN', ['mongodb:', 'mongodb+srv:']),
+    rabbitmqUrl: url('RABBITMQ_CONN', ['amqp:', 'amqps:']),
+    queueName: str('QUEUE_NAME'),
+    upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 1, 600_000),
+    drainDelayMs: int('DRAIN_DELAY_MS', 0, 600_000),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 1, 600_000),
+    chaosLatencyMs: int('CHAOS_LATENCY_MS', 0, 600_000),
+    chaosErrorRate: ratio('CHAOS_ERROR_RATE'),
+    zipkinUrl: url('ZIPKIN_URL', ['http:', 'https:']),
+    traceSampleRatio: ratio('TRACE_SAMPLE_RATIO') ?? 1,
+    traceUiUrl: url('TRACE_UI_URL', ['http:', 'https:']),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings;
+}

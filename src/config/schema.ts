@@ -1,0 +1,103 @@
+/**
+ * The one schema of `config/services.json`: every role of the platform is a record here, and the topology
+ * (who calls whom, who stores, publishes or consumes) is nothing but this data.
+ */
+import { Type as t, type Static } from '@sinclair/typebox';
+
+const Quantity = t.String({ minLength: 1, pattern: '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|k|M|G)?$' });
+
+export const Resources = t.Object(
+  {
+    requests: t.Object({ cpu: Quantity, memory: Quantity }, { additionalProperties: false }),
+    limits: t.Object({ cpu: Quantity, memory: Quantity }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+
+/** A MongoDB database and collection. */
+export const StoreTarget = t.Object(
+  {
+    database: t.String({ minLength: 1, pattern: '^[^/\\\\. "$]+$' }),
+    collection: t.String({ minLength: 1, pattern: '^[^$]+$' }),
+  },
+  { additionalProperties: false },
+);
+
+const QueueName = t.String({ minLength: 1, maxLength: 255 });
+
+export const EdgeOptions = t.Object(
+  {
+    /** CORS origins; `*` is never combined with credentials (checked in validate.ts). */
+    allowedOrigins: t.Array(t.String({ minLength: 1 }), { default: ['*'] }),
+    allowCredentials: t.Boolean({ default: false }),
+    /** `/api/request-echo` answers 413 above this many body bytes. */
+    echoBodyLimitBytes: t.Integer({ minimum: 0, default: 65536 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ChaosOptions = t.Object(
+  {
+    latencyMs: t.Integer({ minimum: 0, default: 0 }),
+    errorRate: t.Number({ minimum: 0, maximum: 1, default: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+export const RoleConfig = t.Object(
+  {
+    name: t.String({ minLength: 1 }),
+    greeting: t.String({ minLength: 1 }),
+    /** The port of this role in the local platform; in the cluster every pod listens on 8080 (PORT). */
+    port: t.Integer({ minimum: 1, maximum: 65535 }),
+    version: t.Optional(t.String({ minLength: 1 })),
+    /** Role ids called on every greeting, in this order in the answer. */
+    upstreams: t.Array(t.String({ minLength: 1 }), { default: [] }),
+    /** Store this role's own greeting on every request. */
+    store: t.Optional(StoreTarget),
+    /** Publish this role's own greeting to a queue on every request. */
+    publish: t.Optional(t.Object({ queue: QueueName }, { additionalProperties: false })),
+    /** Consume greetings from a queue and store each one exactly once. */
+    consume: t.Optional(
+      t.Object(
+        { queue: QueueName, prefetch: t.Integer({ minimum: 1, maximum: 1000, default: 32 }), store: StoreTarget },
+        { additionalProperties: false },
+      ),
+    ),
+    /** The edge role: CORS, request-echo, status, the UI. */
+    edge: t.Optional(EdgeOptions),
+    chaos: t.Optional(ChaosOptions),
+    replicas: t.Optional(t.Integer({ minimum: 0, maximum: 100 })),
+    resources: t.Optional(Resources),
+  },
+  { additionalProperties: false },
+);
+
+export const Defaults = t.Object(
+  {
+    version: t.String({ minLength: 1, default: 'v1' }),
+    upstreamTimeoutMs: t.Integer({ minimum: 1, default: 10000 }),
+    drainDelayMs: t.Integer({ minimum: 0, default: 5000 }),
+    shutdownTimeoutMs: t.Integer({ minimum: 1, default: 20000 }),
+    replicas: t.Integer({ minimum: 0, maximum: 100, default: 2 }),
+    resources: Resources,
+  },
+  { additionalProperties: false },
+);
+
+export const RoleId = t.String({ pattern: '^[a-z][a-z0-9]{0,19}$' });
+
+export const PlatformConfig = t.Object(
+  {
+    $schema: t.Optional(t.String()),
+    defaults: Defaults,
+    services: t.Record(RoleId, RoleConfig, { additionalProperties: false, minProperties: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export type StoreTarget = Static<typeof StoreTarget>;
+export type RoleConfig = Static<typeof RoleConfig>;
+export type PlatformConfig = Static<typeof PlatformConfig>;
+export type EdgeOptions = Static<typeof EdgeOptions>;
+export type ChaosOptions = Static<typeof ChaosOptions>;

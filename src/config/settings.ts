@@ -1,0 +1,120 @@
+/**
+ * Joins the platform config and the environment into the settings of one role: everything a running service needs,
+ * resolved once at start-up.
+ */
+import { readFileSync } from 'node:fs';
+import embeddedConfig from '../../config/services.json';
+import type { EnvSettings, LogLevel } from './env';
+import type { PlatformConfig, StoreTarget } from './schema';
+import { ConfigError, parseConfig, validateConfig } from './validate';
+
+export const EMBEDDED_CONFIG_NAME = 'config/services.json (embedded)';
+
+export interface Upstream {
+  id: string;
+  name: string;
+  url: string;
+}
+
+export interface RoleSettings {
+  id: string;
+  name: string;
+  greeting: string;
+  port: number;
+  version: string;
+  logLevel: LogLevel;
+  upstreams: Upstream[];
+  upstreamTimeoutMs: number;
+  drainDelayMs: number;
+  shutdownTimeoutMs: number;
+  store?: StoreTarget;
+  publish?: { queue: string };
+  consume?: { queue: string; prefetch: number; store: StoreTarget };
+  edge?: { allowedOrigins: string[]; allowCredentials: boolean; echoBodyLimitBytes: number };
+  chaos: { latencyMs: number; errorRate: number };
+  mongoUrl?: string;
+  rabbitmqUrl?: string;
+  zipkinUrl?: string;
+  traceSampleRatio: number;
+  traceUiUrl?: string;
+}
+
+/** The config named by CONFIG_PATH, or the one compiled into the binary. */
+export function loadConfig(configPath?: string): { config: PlatformConfig; file: string } {
+  if (!configPath) return { config: validateConfig(embeddedConfig, EMBEDDED_CONFIG_NAME), file: EMBEDDED_CONFIG_NAME };
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ file: configPath, path: '', reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? err}` }]);
+  }
+  return { config: parseConfig(text, configPath), file: configPath };
+}
+
+/** Finds the role by ROLE, else by SERVICE_NAME (as the original's manifests set it). */
+export function pickRole(config: PlatformConfig, env: EnvSettings, file: string): string {
+  const ids = Object.keys(config.services);
+  if (env.role) {
+    if (env.role in config.services) return env.role;
+    throw new ConfigError([
+      { file: 'environment', path: 'ROLE', reason: `unknown role '${env.role}': ${file} defines ${ids.join(', ')}` },
+    ]);
+  }
+  const byName = ids.find((id) => config.services[id]!.name.toLowerCase() === env.serviceName?.toLowerCase());
+  if (byName) return byName;
+  throw new ConfigError([
+    {
+      file: 'environment',
+      path: 'ROLE',
+      reason: env.serviceName
+        ? `not set, and SERVICE_NAME '${env.serviceName}' names no role in ${file}`
+        : `not set: choose one of ${ids.join(', ')}`,
+    },
+  ]);
+}
+
+/** The local default for an upstream's URL: its config port on this machine. */
+export function localUrl(config: PlatformConfig, id: string): string {
+  return `http://127.0.0.1:${config.services[id]!.port}`;
+}
+
+export function resolveRole(config: PlatformConfig, id: string, env: EnvSettings): RoleSettings {
+  const role = config.services[id]!;
+  const d = config.defaults;
+  const queueName = env.queueName;
+  const settings: RoleSettings = {
+    id,
+    name: env.serviceName ?? role.name,
+    greeting: env.greeting ?? role.greeting,
+    port: env.port ?? role.port,
+    version: env.version ?? role.version ?? d.version,
+    logLevel: env.logLevel,
+    upstreams: role.upstreams.map((up) => ({
+      id: up,
+      name: config.services[up]!.name,
+      url: env.upstreamUrls[up] ?? localUrl(config, up),
+    })),
+    upstreamTimeoutMs: env.upstreamTimeoutMs ?? d.upstreamTimeoutMs,
+    drainDelayMs: env.drainDelayMs ?? d.drainDelayMs,
+    shutdownTimeoutMs: env.shutdownTimeoutMs ?? d.shutdownTimeoutMs,
+    store: role.store,
+    publish: role.publish && { queue: queueName ?? role.publish.queue },
+    consume: role.consume && { ...role.consume, queue: queueName ?? role.consume.queue },
+    edge: role.edge && {
+      ...role.edge,
+      allowedOrigins: env.allowedOrigins ?? role.edge.allowedOrigins,
+    },
+    chaos: {
+      latencyMs: env.chaosLatencyMs ?? role.chaos?.latencyMs ?? 0,
+      errorRate: env.chaosErrorRate ?? role.chaos?.errorRate ?? 0,
+    },
+    mongoUrl: env.mongoUrl,
+    rabbitmqUrl: env.rabbitmqUrl,
+    zipkinUrl: env.zipkinUrl,
+    traceSampleRatio: env.traceSampleRatio,
+    traceUiUrl: env.traceUiUrl,
+  };
+  if (settings.edge?.allowCredentials && settings.edge.allowedOrigins.includes('*'))
+    throw new ConfigError([{ file: 'environment', path: 'ALLOWED_ORIGINS', reason: "'*' cannot be combined with allowCredentials in the config" }]);
+  return settings;
+}

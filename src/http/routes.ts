@@ -1,0 +1,64 @@
+/**
+ * Every route of the service, in one place. `ROUTES` is also what the metrics label by (route templates, never raw URLs),
+ * what 405 answers are computed from, and what the cluster checks read to prove every probe path is served.
+ */
+import { Elysia } from 'elysia';
+import { greet, type GreetDeps } from '../roles/greet';
+import { requestEcho } from '../roles/edge/request-echo';
+import { statusCode } from '../roles/edge/status-code';
+import type { Topology } from '../roles/edge/topology';
+import { pickTracingHeaders } from '../transport/tracing-headers';
+import type { Lifecycle } from '../lifecycle';
+import type { Metrics } from '../telemetry/metrics';
+
+export interface RouteSpec {
+  method: 'GET' | 'ALL';
+  path: string;
+  /** Served by the edge role only. */
+  edge?: true;
+  purpose: string;
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', path: '/api/greeting', purpose: 'upstream greetings then our own' },
+  { method: 'GET', path: '/api/health', purpose: 'liveness probe' },
+  { method: 'GET', path: '/api/ready', purpose: 'readiness and startup probe' },
+  { method: 'GET', path: '/api/metrics', purpose: 'Prometheus scrape' },
+  { method: 'ALL', path: '/api/request-echo', edge: true, purpose: 'the request as text' },
+  { method: 'GET', path: '/api/status/:code', edge: true, purpose: 'answer with any status' },
+  { method: 'GET', path: '/api/topology', edge: true, purpose: 'the call graph, for the UI' },
+];
+
+export interface RouteDeps extends GreetDeps {
+  lifecycle: Lifecycle;
+  metrics: Metrics;
+  topology?: Topology;
+  echoBodyLimitBytes?: number;
+}
+
+export function registerRoutes(deps: RouteDeps) {
+  const app = new Elysia()
+    .get('/api/greeting', async ({ request, set }) => {
+      const answer = await greet(deps, pickTracingHeaders(request.headers));
+      set.status = answer.status;
+      set.headers['server-timing'] = answer.serverTiming;
+      return answer.body;
+    })
+    .get('/api/health', () => ({ alive: true }))
+    .get('/api/ready', ({ set }) => {
+      const report = deps.lifecycle.readiness();
+      if (!report.ready) set.status = 503;
+      return report;
+    })
+    .get('/api/metrics', async () => {
+      const { registry } = deps.metrics;
+      return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
+    });
+  if (deps.topology === undefined) return app;
+  const limit = deps.echoBodyLimitBytes ?? 65536;
+  const graph = deps.topology;
+  return app
+    .all('/api/request-echo', ({ request }) => requestEcho(request, limit), { parse: 'none' })
+    .get('/api/status/:code', ({ params }) => statusCode(params.code))
+    .get('/api/topology', () => graph);
+}

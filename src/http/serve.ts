@@ -1,0 +1,75 @@
+/**
+ * Listens on a port with Bun's server, or with node:http when the Node bundle runs. `stop` stops accepting connections and
+ * resolves once in-flight requests have been answered.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Handler } from './app';
+
+export interface Listening {
+  port: number;
+  stop(): Promise<void>;
+}
+
+interface BunLike {
+  serve(options: {
+    port: number;
+    hostname?: string;
+    idleTimeout?: number;
+    fetch: (request: Request) => Promise<Response>;
+  }): { port: number; stop(closeActive?: boolean): Promise<void> | void };
+}
+
+export async function listen(handle: Handler, port: number, hostname = '0.0.0.0'): Promise<Listening> {
+  const bun = (globalThis as { Bun?: BunLike }).Bun;
+  if (bun) {
+    // idleTimeout above the upstream timeout: a keep-alive connection must not be cut while a slow fan-out is still answering.
+    const server = bun.serve({ port, hostname, idleTimeout: 60, fetch: handle });
+    return { port: server.port, stop: async () => void (await server.stop(false)) };
+  }
+  return listenNode(handle, port, hostname);
+}
+
+function listenNode(handle: Handler, port: number, hostname: string): Promise<Listening> {
+  const server = createServer(async (req, res) => {
+    try {
+      const response = await handle(toRequest(req));
+      res.writeHead(response.status, [...response.headers].flat());
+      if (response.body) for await (const chunk of Readable.fromWeb(response.body as never)) res.write(chunk);
+      res.end();
+    } catch {
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}');
+    }
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      const address = server.address();
+      resolve({
+        port: typeof address === 'object' && address ? address.port : port,
+        stop: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+          }),
+      });
+    });
+  });
+}
+
+function toRequest(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+    method: req.method,
+    headers,
+    body: hasBody ? (Readable.toWeb(req) as unknown as ReadableStream) : undefined,
+    // @ts-expect-error Node's fetch needs duplex for a streamed body; the DOM types do not know it.
+    duplex: 'half',
+  });
+}

@@ -1,0 +1,138 @@
+/**
+ * The platform as one OS process per role: what the cluster runs, on localhost. Used when real MongoDB/RabbitMQ URLs are
+ * given (the queue then joins processes), by the end-to-end tests, and by the benchmark. Every role gets the env a pod would
+ * get: ROLE, PORT, and SERVICE_<X>_URL for each upstream.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { PlatformConfig } from '../config/schema';
+import { upstreamsFirst } from './topology-order';
+
+export interface RoleProcess {
+  id: string;
+  port: number;
+  child: ChildProcess;
+  /** Resolves with the exit code (or the signal's name) when the process ends. */
+  exited: Promise<number | string>;
+}
+
+export interface ProcessPlatformOptions {
+  /** argv that runs the service: the compiled binary, or a runtime plus `src/service.ts`. */
+  command: string[];
+  /** Extra env for every role (MONGO_CONN, RABBITMQ_CONN, LOG_LEVEL, ...). */
+  env?: Record<string, string>;
+  /** Extra env for one role. */
+  roleEnv?: Record<string, Record<string, string>>;
+  /** Take each role's config port instead of free ones. */
+  configPorts?: boolean;
+  /** Where role output goes: inherited (a person watches) or collected (tests read it). */
+  stdio?: 'inherit' | 'pipe';
+  /** Called when a role ends on its own (not through stop()). */
+  onUnexpectedExit?: (id: string, how: number | string) => void;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export class ProcessPlatform {
+  readonly roles = new Map<string, RoleProcess>();
+  readonly ports = new Map<string, number>();
+  readonly output = new Map<string, string[]>();
+  private stopping = new Set<string>();
+
+  constructor(
+    readonly config: PlatformConfig,
+    private readonly options: ProcessPlatformOptions,
+  ) {}
+
+  url(id: string): string {
+    return `http://127.0.0.1:${this.ports.get(id)}`;
+  }
+
+  async start(timeoutMs = 15_000): Promise<void> {
+    for (const id of Object.keys(this.config.services))
+      this.ports.set(id, this.options.configPorts ? this.config.services[id]!.port : await freePort());
+    for (const id of upstreamsFirst(this.config)) this.spawnRole(id);
+    await Promise.all([...this.roles.keys()].map((id) => this.waitReady(id, timeoutMs)));
+  }
+
+  /** The env a pod of this role gets from its manifest, with cluster DNS names replaced by localhost ports. */
+  envFor(id: string): Record<string, string> {
+    const env: Record<string, string> = { ROLE: id, PORT: String(this.ports.get(id)), ...this.options.env };
+    for (const up of this.config.services[id]!.upstreams) env[`SERVICE_${up.toUpperCase()}_URL`] = this.url(up);
+    return { ...env, ...this.options.roleEnv?.[id] };
+  }
+
+  spawnRole(id: string): RoleProcess {
+    const [cmd, ...args] = this.options.command;
+    const child = spawn(cmd!, args, {
+      env: { ...process.env, ...this.envFor(id) },
+      stdio: this.options.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    this.output.set(id, lines);
+    const collect = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean));
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    const exited = new Promise<number | string>((resolve) =>
+      child.once('exit', (code, signal) => {
+        const how = code ?? signal ?? 'unknown';
+        if (!this.stopping.has(id)) this.options.onUnexpectedExit?.(id, how);
+        resolve(how);
+      }),
+    );
+    const role = { id, port: this.ports.get(id)!, child, exited };
+    this.roles.set(id, role);
+    return role;
+  }
+
+  async waitReady(id: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const role = this.roles.get(id)!;
+    let ended = false;
+    void role.exited.then(() => (ended = true));
+    while (Date.now() < deadline && !ended) {
+      try {
+        const response = await fetch(`${this.url(id)}/api/ready`, { signal: AbortSignal.timeout(1000) });
+        if (response.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const tail = (this.output.get(id) ?? []).slice(-10).join('\n');
+    throw new Error(`role ${id} was not ready within ${timeoutMs} ms${ended ? ' (it exited)' : ''}\n${tail}`);
+  }
+
+  /** Sends a signal to one role and waits for it to end. */
+  async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | string> {
+    const role = this.roles.get(id)!;
+    this.stopping.add(id);
+    role.child.kill(signal);
+    const how = await role.exited;
+    this.stopping.delete(id);
+    return how;
+  }
+
+  async restart(id: string, timeoutMs = 15_000): Promise<void> {
+    this.spawnRole(id);
+    await this.waitReady(id, timeoutMs);
+  }
+
+  /** SIGTERM to every role at once; resolves with each role's exit code or signal. */
+  async stop(): Promise<Map<string, number | string>> {
+    const results = new Map<string, number | string>();
+    for (const id of this.roles.keys()) this.stopping.add(id);
+    for (const role of this.roles.values()) if (role.child.exitCode === null && role.child.signalCode === null) role.child.kill('SIGTERM');
+    await Promise.all([...this.roles.values()].map(async (r) => results.set(r.id, await r.exited)));
+    return results;
+  }
+}

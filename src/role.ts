@@ -1,0 +1,146 @@
+/**
+ * Makes a running role out of its settings: picks the behaviours the config asks for (fan-out, store, publish, consume, edge),
+ * serves them, connects the data plane, and stops it all in the order a rolling update needs.
+ */
+import type { GreetingQueue, GreetingStore, Subscription } from './backends/types';
+import type { PlatformConfig } from './config/schema';
+import type { RoleSettings } from './config/settings';
+import { createApp, type Handler } from './http/app';
+import { listen, type Listening } from './http/serve';
+import { Lifecycle, type Dependency } from './lifecycle';
+import { consumeGreetings } from './roles/consume-greetings';
+import { topology } from './roles/edge/topology';
+import { publishSink, storeSink, type Sink } from './roles/sinks';
+import type { Logger } from './telemetry/log';
+import { createMetrics } from './telemetry/metrics';
+import { HttpUpstreamTransport } from './transport/http-upstream';
+import type { UpstreamTransport } from './transport/upstream';
+
+export interface RoleBackends {
+  store?: GreetingStore;
+  queue?: GreetingQueue;
+}
+
+export interface RunningRole {
+  settings: RoleSettings;
+  port: number;
+  handle: Handler;
+  lifecycle: Lifecycle;
+  /** Readiness false, then keep serving for the drain delay. */
+  drain(): Promise<void>;
+  /** Stop serving and consuming, once in-flight requests are answered. The backends stay open: whoever made them closes them. */
+  close(): Promise<void>;
+  /** drain, then close. */
+  stop(): Promise<void>;
+}
+
+export interface RoleOptions {
+  log: Logger;
+  transport?: UpstreamTransport;
+  /** Bind address; the platform binds 127.0.0.1, a pod 0.0.0.0. */
+  hostname?: string;
+  traceUiUrl?: string;
+}
+
+/** Which backends a role needs; the caller creates only those. */
+export function backendNeeds(settings: RoleSettings): { store: boolean; queue: boolean } {
+  return { store: Boolean(settings.store || settings.consume), queue: Boolean(settings.publish || settings.consume) };
+}
+
+/** Retry a failed first connect at this pace; the drivers themselves reconnect once they have been connected. */
+const CONNECT_RETRY_MS = 2000;
+
+export function buildRole(settings: RoleSettings, config: PlatformConfig, backends: RoleBackends, options: RoleOptions) {
+  const { log } = options;
+  const metrics = createMetrics({ role: settings.id, app: `service-${settings.id}`, version: settings.version });
+  const dependencies: Dependency[] = [];
+  if (backends.store) dependencies.push({ name: `store:${backends.store.kind}`, isReady: () => backends.store!.isReady() });
+  if (backends.queue) dependencies.push({ name: `queue:${backends.queue.kind}`, isReady: () => backends.queue!.isReady() });
+  const lifecycle = new Lifecycle(dependencies);
+  const sinks: Sink[] = [];
+  if (settings.store) sinks.push(storeSink(need(backends.store, 'store'), settings.store, metrics));
+  if (settings.publish) sinks.push(publishSink(need(backends.queue, 'queue'), settings.publish.queue, metrics));
+  const { handle } = createApp({
+    settings,
+    sinks,
+    metrics,
+    lifecycle,
+    log,
+    transport: options.transport ?? new HttpUpstreamTransport(),
+    timeoutMs: settings.upstreamTimeoutMs,
+    topology: settings.edge ? topology(config, options.traceUiUrl) : undefined,
+    echoBodyLimitBytes: settings.edge?.echoBodyLimitBytes,
+    allowedOrigins: settings.edge?.allowedOrigins,
+    allowCredentials: settings.edge?.allowCredentials,
+  });
+  return { handle, lifecycle, metrics };
+}
+
+export async function startRole(
+  settings: RoleSettings,
+  config: PlatformConfig,
+  backends: RoleBackends,
+  options: RoleOptions,
+): Promise<RunningRole> {
+  const { log } = options;
+  const { handle, lifecycle, metrics } = buildRole(settings, config, backends, options);
+  // Listen before connecting: liveness answers at once, readiness stays false until the data plane is up.
+  const server: Listening = await listen(handle, settings.port, options.hostname);
+  lifecycle.phase = 'serving';
+  let stopped = false;
+  let subscription: Subscription | undefined;
+
+  const connect = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        await Promise.all([backends.store?.connect(), backends.queue?.connect()]);
+        if (settings.consume && !stopped) {
+          subscription = await consumeGreetings(need(backends.queue, 'queue'), need(backends.store, 'store'), settings.consume, metrics, log);
+        }
+        return;
+      } catch (err) {
+        log.warn('data plane not reachable yet, retrying', { error: err as Error, retryInMs: CONNECT_RETRY_MS });
+        await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
+      }
+    }
+  };
+  const connected = connect();
+  const readyGauge = setInterval(() => metrics.setReady(lifecycle.readiness().ready), 1000);
+  readyGauge.unref?.();
+  log.info('serving', { port: server.port, upstreams: settings.upstreams.map((u) => u.id), version: settings.version });
+
+  const role: RunningRole = {
+    settings,
+    port: server.port,
+    handle,
+    lifecycle,
+    async drain() {
+      lifecycle.phase = 'draining';
+      metrics.setReady(false);
+      // Keep serving while the drain delay runs: endpoint removal takes seconds to reach every kube-proxy and sidecar,
+      // and requests routed here in that window must still be answered, not refused.
+      if (settings.drainDelayMs > 0) {
+        log.info('draining', { delayMs: settings.drainDelayMs });
+        await new Promise((r) => setTimeout(r, settings.drainDelayMs));
+      }
+    },
+    async close() {
+      stopped = true;
+      clearInterval(readyGauge);
+      await server.stop();
+      await connected;
+      await subscription?.cancel();
+      log.info('stopped');
+    },
+    async stop() {
+      await role.drain();
+      await role.close();
+    },
+  };
+  return role;
+}
+
+function need<T>(backend: T | undefined, what: string): T {
+  if (!backend) throw new Error(`role needs a ${what} backend but none was given`);
+  return backend;
+}

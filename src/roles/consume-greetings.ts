@@ -1,0 +1,62 @@
+/**
+ * F's behaviour: take greetings off the queue and store each exactly once. A message is acknowledged only after the store
+ * accepted it (or already had it: redelivery after a crash is harmless thanks to the unique id); a store failure requeues it;
+ * a message that can never succeed goes to the dead-letter queue with its reason, and consumption goes on.
+ */
+import type { Delivery, Disposition, GreetingQueue, GreetingStore, Subscription } from '../backends/types';
+import type { StoreTarget } from '../config/schema';
+import { greetingProblem, type Greeting } from '../greeting';
+import type { Logger } from '../telemetry/log';
+import type { Metrics } from '../telemetry/metrics';
+
+export interface ConsumeOptions {
+  queue: string;
+  prefetch: number;
+  store: StoreTarget;
+}
+
+export function handleDelivery(store: GreetingStore, options: ConsumeOptions, metrics: Metrics, log: Logger) {
+  const collection = `${options.store.database}.${options.store.collection}`;
+  return async (delivery: Delivery): Promise<Disposition> => {
+    let greeting: unknown;
+    try {
+      greeting = JSON.parse(delivery.body);
+    } catch (err) {
+      return settle({ action: 'dead-letter', reason: `body is not JSON: ${(err as Error).message}` });
+    }
+    const problem = greetingProblem(greeting);
+    if (problem) return settle({ action: 'dead-letter', reason: `not a greeting: ${problem}` });
+    const started = performance.now();
+    try {
+      const outcome = await store.insert(options.store, greeting as Greeting);
+      metrics.storeOperation(collection, 'insert', outcome === 'stored' ? 'ok' : 'duplicate', (performance.now() - started) / 1000);
+      if (outcome === 'duplicate') log.info('duplicate delivery acknowledged', { id: (greeting as Greeting).id });
+      return settle({ action: 'ack' });
+    } catch (err) {
+      metrics.storeOperation(collection, 'insert', 'error', (performance.now() - started) / 1000);
+      return settle({ action: 'requeue', reason: `cannot store in ${collection}: ${(err as Error).message}` });
+    }
+  };
+
+  function settle(disposition: Disposition): Disposition {
+    if (disposition.action === 'ack') metrics.consume(options.queue, 'acked');
+    else if (disposition.action === 'requeue') {
+      metrics.consume(options.queue, 'requeued');
+      log.warn('message requeued', { reason: disposition.reason });
+    } else {
+      metrics.consume(options.queue, 'dead_lettered');
+      log.error('message dead-lettered', { reason: disposition.reason });
+    }
+    return disposition;
+  }
+}
+
+export function consumeGreetings(
+  queue: GreetingQueue,
+  store: GreetingStore,
+  options: ConsumeOptions,
+  metrics: Metrics,
+  log: Logger,
+): Promise<Subscription> {
+  return queue.consume(options.queue, options.prefetch, handleDelivery(store, options, metrics, log));
+}

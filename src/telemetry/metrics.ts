@@ -1,0 +1,110 @@
+/**
+ * The metric set of one role, in a registry of its own: the local platform runs several roles in one process, and each must
+ * expose only its own series. Every series carries `app` and `version` (what Istio and Kiali read) as default labels.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Millisecond-scale services: most hops answer in 0.5 to 25 ms, the tail reaches the upstream timeout. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface MetricsOptions {
+  role: string;
+  app: string;
+  version: string;
+}
+
+/** Which runtime really runs us: Bun reports a Node-compatible `process.version`, which alone would mislead. */
+export function runtimeInfo(): { runtime: string; runtimeVersion: string; nodeCompat: string } {
+  const bun = (globalThis as { Bun?: { version: string } }).Bun;
+  return bun
+    ? { runtime: 'bun', runtimeVersion: bun.version, nodeCompat: process.version }
+    : { runtime: 'node', runtimeVersion: process.version, nodeCompat: process.version };
+}
+
+export function createMetrics({ role, app, version }: MetricsOptions) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ app, version });
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: 'http_server_requests_total',
+    help: 'Inbound HTTP requests by route template and status.',
+    labelNames: ['role', 'method', 'route', 'status'] as const,
+    registers,
+  });
+  const requestDuration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'Inbound HTTP request duration by route template and status.',
+    labelNames: ['role', 'method', 'route', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const upstreamDuration = new Histogram({
+    name: 'upstream_request_duration_seconds',
+    help: 'Calls to upstream roles by outcome (an HTTP status, timeout or error).',
+    labelNames: ['role', 'upstream', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const storeDuration = new Histogram({
+    name: 'mongodb_operation_duration_seconds',
+    help: 'Store operations by collection and result.',
+    labelNames: ['role', 'collection', 'operation', 'result'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const storeErrors = new Counter({
+    name: 'mongodb_operation_errors_total',
+    help: 'Store operations that failed, by collection.',
+    labelNames: ['role', 'collection', 'operation'] as const,
+    registers,
+  });
+  const published = new Counter({
+    name: 'amqp_messages_published_total',
+    help: 'Greetings published, by result: confirmed by the broker or refused (not confirmed, the caller got 503).',
+    labelNames: ['role', 'queue', 'result'] as const,
+    registers,
+  });
+  const consumed = new Counter({
+    name: 'amqp_messages_consumed_total',
+    help: 'Messages consumed, by disposition: acked, requeued or dead_lettered.',
+    labelNames: ['role', 'queue', 'disposition'] as const,
+    registers,
+  });
+  const ready = new Gauge({ name: 'greeting_mesh_ready', help: '1 while the role reports ready.', labelNames: ['role'] as const, registers });
+  const rt = runtimeInfo();
+  new Gauge({
+    name: 'greeting_mesh_build_info',
+    help: 'Always 1; the labels say what runs.',
+    labelNames: ['role', 'service_version', 'runtime', 'runtime_version', 'node_compat_version'] as const,
+    registers,
+  }).set({ role, service_version: version, runtime: rt.runtime, runtime_version: rt.runtimeVersion, node_compat_version: rt.nodeCompat }, 1);
+
+  return {
+    registry,
+    request(method: string, route: string, status: number, seconds: number) {
+      const labels = { role, method, route, status: String(status) };
+      requests.inc(labels);
+      requestDuration.observe(labels, seconds);
+    },
+    upstream(upstream: string, outcome: string, seconds: number) {
+      upstreamDuration.observe({ role, upstream, outcome }, seconds);
+    },
+    storeOperation(collection: string, operation: string, result: 'ok' | 'duplicate' | 'error', seconds: number) {
+      storeDuration.observe({ role, collection, operation, result }, seconds);
+      if (result === 'error') storeErrors.inc({ role, collection, operation });
+    },
+    publish(queue: string, result: 'confirmed' | 'refused') {
+      published.inc({ role, queue, result });
+    },
+    consume(queue: string, disposition: 'acked' | 'requeued' | 'dead_lettered') {
+      consumed.inc({ role, queue, disposition });
+    },
+    setReady(isReady: boolean) {
+      ready.set({ role }, isReady ? 1 : 0);
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
