@@ -5,11 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { Elysia } from 'elysia';
 import { edgeCors } from '../roles/edge/cors';
-import { requestContext, type Logger } from '../telemetry/log';
+import { requestContext } from '../telemetry/log';
 import { registerRoutes, ROUTES, type RouteDeps, type RouteSpec } from './routes';
 
 export interface AppDeps extends RouteDeps {
-  log: Logger;
   allowedOrigins?: string[];
   allowCredentials?: boolean;
 }

@@ -3,9 +3,10 @@
  * role's own sinks (store, publish) run at the same time; nothing here outlives the request, so concurrent requests share no state.
  */
 import type { RoleSettings } from '../config/settings';
-import { makeGreeting, type GreetingEntry } from '../greeting';
+import { isUpstreamError, makeGreeting, type GreetingEntry } from '../greeting';
 import { injectChaos } from './chaos';
 import { fanOut, type FanOutDeps } from './fan-out';
+import type { Logger } from '../telemetry/log';
 import type { Sink } from './sinks';
 
 export interface GreetAnswer {
@@ -18,6 +19,7 @@ export interface GreetAnswer {
 export interface GreetDeps extends FanOutDeps {
   settings: RoleSettings;
   sinks: Sink[];
+  log: Logger;
 }
 
 export async function greet(deps: GreetDeps, headers: Record<string, string>): Promise<GreetAnswer> {
@@ -34,6 +36,8 @@ export async function greet(deps: GreetDeps, headers: Record<string, string>): P
     settings.upstreams.length > 0 ? fanOut(deps, settings.upstreams, headers) : undefined,
     runSinks(deps.sinks, own, headers),
   ]);
+  if (sinkFailure) deps.log.error('greeting not accepted by its sink', { reason: sinkFailure });
+  if (subtree?.degraded) deps.log.warn('answering with a degraded subtree', { failed: subtree.entries.filter(isUpstreamError).map((e) => e.service) });
   if (sinkFailure) return { status: 503, body: { service: settings.name, error: sinkFailure }, serverTiming: timing() };
   if (!subtree) return { status: 200, body: [own], serverTiming: timing() };
   subtree.entries.push(own);

@@ -1,0 +1,71 @@
+import { describe, expect, test } from 'bun:test';
+import { readEnv } from './env';
+import { loadConfig, pickRole, resolveRole } from './settings';
+import { ConfigError } from './validate';
+
+const problems = (env: Record<string, string>) => {
+  try {
+    readEnv(env);
+  } catch (err) {
+    return (err as ConfigError).problems.map((p) => `${p.path}: ${p.reason}`);
+  }
+  return [];
+};
+
+describe('environment', () => {
+  test('PORT accepts the original :8080 form and a bare number', () => {
+    expect(readEnv({ PORT: ':8080' }).port).toBe(8080);
+    expect(readEnv({ PORT: '9090' }).port).toBe(9090);
+    expect(problems({ PORT: 'eighty' })).toEqual(["PORT: 'eighty' is not a port (use 8080 or :8080)"]);
+    expect(problems({ PORT: '70000' })).toHaveLength(1);
+  });
+
+  test('an invalid LOG_LEVEL is an error, not silence', () => {
+    expect(problems({ LOG_LEVEL: 'verbose' })).toEqual(["LOG_LEVEL: 'verbose' is not one of debug, info, warn, error"]);
+    expect(readEnv({ LOG_LEVEL: 'WARNING' }).logLevel).toBe('warn');
+    expect(readEnv({}).logLevel).toBe('info');
+  });
+
+  test('SERVICE_<X>_URL overrides the upstream URL of role x', () => {
+    const env = readEnv({ ROLE: 'a', SERVICE_B_URL: 'http://service-b.dev.svc.cluster.local:8080/', SERVICE_C_URL: 'http://c:8080' });
+    const { config } = loadConfig();
+    const settings = resolveRole(config, 'a', env);
+    expect(settings.upstreams).toEqual([
+      { id: 'b', name: 'Service B', url: 'http://service-b.dev.svc.cluster.local:8080' },
+      { id: 'c', name: 'Service C', url: 'http://c:8080' },
+    ]);
+  });
+
+  test('a bad connection URL is reported without echoing its value', () => {
+    const found = problems({ RABBITMQ_CONN: 'amqp//guest:s3cret@rabbit' });
+    expect(found).toEqual(['RABBITMQ_CONN: is not a valid URL']);
+    expect(found.join()).not.toContain('s3cret');
+    expect(problems({ MONGO_CONN: 'http://user:pw@mongo' })).toEqual(["MONGO_CONN: scheme 'http:' is not one of mongodb:, mongodb+srv:"]);
+  });
+
+  test('every bad variable is reported at once', () => {
+    expect(problems({ PORT: 'x', LOG_LEVEL: 'x', CHAOS_ERROR_RATE: '2', UPSTREAM_TIMEOUT_MS: '0' })).toHaveLength(4);
+  });
+
+  test('the original env names configure a role', () => {
+    const { config, file } = loadConfig();
+    const env = readEnv({ SERVICE_NAME: 'Service D', GREETING: 'Shalom!', QUEUE_NAME: 'q2', ALLOWED_ORIGINS: 'https://a.example, https://b.example' });
+    const id = pickRole(config, env, file);
+    expect(id).toBe('d');
+    const d = resolveRole(config, id, env);
+    expect([d.name, d.greeting, d.publish?.queue]).toEqual(['Service D', 'Shalom!', 'q2']);
+    const a = resolveRole(config, 'a', env);
+    expect(a.edge?.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  test('an unknown role names the roles that exist', () => {
+    const { config, file } = loadConfig();
+    expect(() => pickRole(config, readEnv({ ROLE: 'z' }), file)).toThrow("unknown role 'z': config/services.json (embedded) defines a, b, c, d, e, f, g, h");
+    expect(() => pickRole(config, readEnv({}), file)).toThrow(/ROLE: not set/);
+    expect(pickRole(config, readEnv({ ROLE: 'service-e' }), file)).toBe('e');
+  });
+
+  test('a config file from CONFIG_PATH that cannot be read names the file', () => {
+    expect(() => loadConfig('/nonexistent/services.json')).toThrow('/nonexistent/services.json /: cannot read: ENOENT');
+  });
+});

@@ -1,0 +1,30 @@
+/** The default local run: every role in one process on embedded backends, the D -> queue -> F leg included. */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { readEnv } from '../../src/config/env';
+import { loadConfig } from '../../src/config/settings';
+import { startInProcess, type InProcessPlatform } from '../../src/platform/in-process';
+
+let platform: InProcessPlatform;
+beforeAll(async () => {
+  platform = await startInProcess(loadConfig().config, { ephemeralPorts: true, env: readEnv({ DRAIN_DELAY_MS: '0', LOG_LEVEL: 'warn' }) });
+});
+afterAll(() => platform.stop());
+
+test('A answers seven greetings and F stores the greeting D published', async () => {
+  const response = await fetch(`${platform.url('a')}/api/greeting`);
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { id: string; service: string }[];
+  expect(body.map((g) => g.service)).toEqual(['Service D', 'Service G', 'Service H', 'Service E', 'Service B', 'Service C', 'Service A']);
+  const fromD = body[0]!;
+  const messages = { database: 'service-f', collection: 'messages' };
+  for (let i = 0; i < 100 && (await platform.store.list(messages)).length === 0; i++) await Bun.sleep(10);
+  expect((await platform.store.list(messages)).map((g) => g.id)).toEqual([fromD.id]);
+  for (const [id, stored] of [['c', 5], ['g', 1], ['h', 2]] as const) {
+    const ids = (await platform.store.list({ database: `service-${id}`, collection: 'greetings' })).map((g) => g.id);
+    expect(ids).toEqual([body[stored]!.id]);
+  }
+});
+
+test('every role is ready', async () => {
+  for (const id of platform.roles.keys()) expect((await fetch(`${platform.url(id)}/api/ready`)).status).toBe(200);
+});

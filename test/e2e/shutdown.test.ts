@@ -1,0 +1,64 @@
+/**
+ * SIGTERM as Kubernetes sends it: readiness turns false at once, requests are still served for the drain delay, in-flight
+ * requests finish, and the process exits 0. A second signal forces the exit.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { loadConfig } from '../../src/config/settings';
+import { ProcessPlatform } from '../../src/platform/processes';
+import { serviceBinary } from '../support/service-binary';
+
+const { config } = loadConfig();
+const onlyH = { ...config, services: { h: config.services.h! } };
+let platform: ProcessPlatform | undefined;
+
+afterEach(async () => {
+  await platform?.stop();
+  platform = undefined;
+});
+
+async function startH(env: Record<string, string>) {
+  platform = new ProcessPlatform(onlyH, { command: [serviceBinary()], env });
+  await platform.start();
+  return platform;
+}
+
+describe('shutdown', () => {
+  test('during the drain delay readiness is false but greetings are still served', async () => {
+    const p = await startH({ DRAIN_DELAY_MS: '1500' });
+    const h = p.roles.get('h')!;
+    h.child.kill('SIGTERM');
+    await Bun.sleep(200);
+    const ready = await fetch(`${p.url('h')}/api/ready`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { phase: string }).phase).toBe('draining');
+    expect((await fetch(`${p.url('h')}/api/greeting`)).status).toBe(200);
+    expect((await fetch(`${p.url('h')}/api/health`)).status).toBe(200);
+    expect(await h.exited).toBe(0);
+  });
+
+  test('an in-flight request finishes before the process exits 0', async () => {
+    const p = await startH({ DRAIN_DELAY_MS: '0', CHAOS_LATENCY_MS: '700' });
+    const inFlight = fetch(`${p.url('h')}/api/greeting`);
+    await Bun.sleep(150);
+    p.roles.get('h')!.child.kill('SIGTERM');
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { service: string }[])[0]!.service).toBe('Service H');
+    expect(await p.roles.get('h')!.exited).toBe(0);
+  });
+
+  test('a second signal forces the exit', async () => {
+    const p = await startH({ DRAIN_DELAY_MS: '10000' });
+    const h = p.roles.get('h')!;
+    h.child.kill('SIGTERM');
+    await Bun.sleep(200);
+    h.child.kill('SIGTERM');
+    expect(await h.exited).toBe(1);
+  });
+
+  test('an invalid LOG_LEVEL stops the start with exit 78 and says why', async () => {
+    platform = new ProcessPlatform(onlyH, { command: [serviceBinary()], env: { LOG_LEVEL: 'loud' } });
+    await expect(platform.start(5000)).rejects.toThrow("LOG_LEVEL: 'loud' is not one of debug, info, warn, error");
+    expect(await platform.roles.get('h')!.exited).toBe(78);
+  });
+});

@@ -1,0 +1,22 @@
+/** Builds one role from the real config, with its upstream URLs pointed wherever the test says, and returns its handler. */
+import { readEnv } from '../../src/config/env';
+import type { PlatformConfig } from '../../src/config/schema';
+import { loadConfig, resolveRole } from '../../src/config/settings';
+import { createBackends } from '../../src/backends/create';
+import { buildRole, type RoleBackends } from '../../src/role';
+import { createLogger } from '../../src/telemetry/log';
+
+export function roleUnderTest(
+  id: string,
+  env: Record<string, string> = {},
+  options: { config?: PlatformConfig; backends?: RoleBackends; logLines?: string[] } = {},
+) {
+  const config = options.config ?? loadConfig().config;
+  const settings = resolveRole(config, id, readEnv({ ROLE: id, ...env }));
+  const lines = options.logLines ?? [];
+  const log = createLogger(id, settings.logLevel, (line) => lines.push(line));
+  const role = buildRole(settings, config, options.backends ?? createBackends(settings, log), { log });
+  role.lifecycle.phase = 'serving';
+  const get = (path: string, init?: RequestInit) => role.handle(new Request(`http://localhost${path}`, init));
+  return { ...role, settings, get, lines };
+}
