@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the cluster checks need, and nothing when it is already there: kubectl (for `kubectl kustomize`) and the
-# ShellCheck linter, both from Debian's packages. Debian ships kubectl as `kubernetes-client`; its 1.20 build embeds kustomize v2, which
-# cannot read `components:` or `labels:`, so when the kubectl found is that old, a current kustomize is built from its Go module
-# (sigs.k8s.io/kustomize) instead and the tests use `kustomize build`.
+# Installs what the cluster checks need, and nothing when it is already there: kubectl (for `kubectl kustomize`), the
+# ShellCheck linter, and python3 (whose parser checks the Tiltfile's syntax), all from Debian's packages.
+# Debian ships kubectl as `kubernetes-client`; its 1.20 build embeds kustomize v2, which cannot read `components:`, so when the
+# kubectl found is that old, a current kustomize is built from its Go module (sigs.k8s.io/kustomize) instead, and the tests use
+# `kustomize build`.
 set -euo pipefail
 
 KUSTOMIZE_MODULE="sigs.k8s.io/kustomize/kustomize/v5@v5.5.0"
@@ -22,6 +23,7 @@ kubectl_kustomize_major() {
 }
 
 command -v shellcheck >/dev/null || apt_install shellcheck
+command -v python3 >/dev/null || apt_install python3
 command -v kubectl >/dev/null || apt_install kubernetes-client
 
 if [ "$(kubectl_kustomize_major)" -lt 5 ] && ! command -v kustomize >/dev/null; then

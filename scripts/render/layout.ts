@@ -37,6 +37,12 @@ export const PATHS = {
 export const INGRESS_PRINCIPAL = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
 export const GATEWAY = 'greeting-mesh-gateway';
 
+/**
+ * Where the services send their own spans: the Zipkin endpoint of the Jaeger add-on that deploy/istio/install.sh installs in
+ * both clusters, the same collector the sidecars report to, so the app's spans and Envoy's join in one trace.
+ */
+export const ZIPKIN_URL = 'http://zipkin.istio-system:9411/api/v2/spans';
+
 /** The in-cluster backends of the kind overlay: Service names, ports and the app label their pods carry. */
 export const MONGODB = { name: 'mongodb', port: 27017 } as const;
 export const RABBITMQ = { name: 'rabbitmq', port: 5672 } as const;

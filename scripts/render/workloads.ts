@@ -21,6 +21,7 @@ import {
   upstreamEnvName,
   upstreamUrl,
   workloadName,
+  ZIPKIN_URL,
 } from './layout';
 
 /** Seconds the pod gets past the app's own drain and shutdown budget, for the process to exit and the kubelet to notice. */
@@ -100,6 +101,7 @@ export function roleEnv(config: PlatformConfig, id: string): EnvVar[] {
     // Pinned here because terminationGracePeriodSeconds is computed from the same two numbers.
     { name: 'DRAIN_DELAY_MS', value: String(d.drainDelayMs) },
     { name: 'SHUTDOWN_TIMEOUT_MS', value: String(d.shutdownTimeoutMs) },
+    { name: 'ZIPKIN_URL', value: ZIPKIN_URL },
   ];
   for (const up of role.upstreams) env.push({ name: upstreamEnvName(up), value: upstreamUrl(up) });
   const queue = role.publish?.queue ?? role.consume?.queue;

@@ -8,6 +8,7 @@ import { requestEcho } from '../roles/edge/request-echo';
 import { statusCode } from '../roles/edge/status-code';
 import type { Topology } from '../roles/edge/topology';
 import { pickTracingHeaders } from '../transport/tracing-headers';
+import { uiPage } from '../ui/page';
 import type { Lifecycle } from '../lifecycle';
 import type { Metrics } from '../telemetry/metrics';
 
@@ -21,12 +22,13 @@ export interface RouteSpec {
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/api/greeting', purpose: 'upstream greetings then our own' },
-  { method: 'GET', path: '/api/health', purpose: 'liveness probe' },
-  { method: 'GET', path: '/api/ready', purpose: 'readiness and startup probe' },
+  { method: 'GET', path: '/api/health', purpose: 'liveness and startup probe' },
+  { method: 'GET', path: '/api/ready', purpose: 'readiness probe' },
   { method: 'GET', path: '/api/metrics', purpose: 'Prometheus scrape' },
   { method: 'ALL', path: '/api/request-echo', edge: true, purpose: 'the request as text' },
   { method: 'GET', path: '/api/status/:code', edge: true, purpose: 'answer with any status' },
   { method: 'GET', path: '/api/topology', edge: true, purpose: 'the call graph, for the UI' },
+  { method: 'GET', path: '/', edge: true, purpose: 'the web UI' },
 ];
 
 export interface RouteDeps extends GreetDeps {
@@ -60,5 +62,6 @@ export function registerRoutes(deps: RouteDeps) {
   return app
     .all('/api/request-echo', ({ request }) => requestEcho(request, limit), { parse: 'none' })
     .get('/api/status/:code', ({ params }) => statusCode(params.code))
-    .get('/api/topology', () => graph);
+    .get('/api/topology', () => graph)
+    .get('/', () => uiPage());
 }

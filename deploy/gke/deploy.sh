@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Deploys the platform to GKE, or tears it down.
+#
+#   deploy/gke/deploy.sh [--dry-run] up     create the cluster and registry, install Istio and its telemetry add-ons, build and
+#                                           push the image, create the backends' Secret, apply deploy/gke, print the address
+#   deploy/gke/deploy.sh [--dry-run] down   delete the application and the gateway's load balancer, then the cluster
+#
+# --dry-run prints every command instead of running it (and needs none of the tools). Settings, from the environment:
+#   PROJECT_ID      Google Cloud project (required)
+#   REGION          region of the cluster and the registry (us-central1)
+#   CLUSTER         cluster name (greeting-mesh)
+#   REPOSITORY      Artifact Registry repository (greeting-mesh)
+#   TAG             image tag (the current git commit, with -dirty when the work tree has changes)
+#   MACHINE_TYPE    node machine type (e2-standard-4); NODES_PER_ZONE (1) nodes in each of the region's zones
+#   MONGO_CONN      connection string of the hosted MongoDB (required by up; never printed, never written to the repository)
+#   RABBITMQ_CONN   connection string of the hosted RabbitMQ (required by up; idem)
+#   ISTIO_HOME      the unpacked Istio release (default: two levels above istioctl)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+# shellcheck source=deploy/lib/commands.sh
+. deploy/lib/commands.sh
+
+NAMESPACE=dev
+SECRET=greeting-mesh-backends
+IMAGE_NAME=greeting-mesh
+RELEASE_DIR=deploy/.release
+
+usage() {
+  sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  exit 2
+}
+
+action=""
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) DRY_RUN=1 ;;
+    up | down) [ -z "$action" ] || usage; action="$arg" ;;
+    *) usage ;;
+  esac
+done
+[ -n "$action" ] || usage
+# deploy/istio/install.sh, run from here, reads it too.
+export DRY_RUN
+
+: "${PROJECT_ID:?set PROJECT_ID to the Google Cloud project}"
+REGION="${REGION:-us-central1}"
+CLUSTER="${CLUSTER:-greeting-mesh}"
+REPOSITORY="${REPOSITORY:-greeting-mesh}"
+MACHINE_TYPE="${MACHINE_TYPE:-e2-standard-4}"
+NODES_PER_ZONE="${NODES_PER_ZONE:-1}"
+if [ -z "${TAG:-}" ]; then
+  TAG="$(git rev-parse --short=12 HEAD 2>/dev/null || echo dev)"
+  [ -z "$(git status --porcelain 2>/dev/null)" ] || TAG="$TAG-dirty"
+fi
+REGISTRY="$REGION-docker.pkg.dev"
+IMAGE="$REGISTRY/$PROJECT_ID/$REPOSITORY/$IMAGE_NAME"
+
+gcloud_project() {
+  run gcloud --project "$PROJECT_ID" "$@"
+}
+
+create_cluster() {
+  gcloud_project services enable container.googleapis.com artifactregistry.googleapis.com
+  if ! exists gcloud --project "$PROJECT_ID" artifacts repositories describe "$REPOSITORY" --location "$REGION"; then
+    gcloud_project artifacts repositories create "$REPOSITORY" --repository-format docker --location "$REGION" \
+      --description "greeting-mesh images"
+  fi
+  if ! exists gcloud --project "$PROJECT_ID" container clusters describe "$CLUSTER" --region "$REGION"; then
+    gcloud_project container clusters create "$CLUSTER" --region "$REGION" \
+      --machine-type "$MACHINE_TYPE" --num-nodes "$NODES_PER_ZONE" \
+      --enable-autoscaling --min-nodes 1 --max-nodes 3 \
+      --release-channel regular --enable-ip-alias \
+      --workload-pool "$PROJECT_ID.svc.id.goog" \
+      --shielded-secure-boot --shielded-integrity-monitoring
+  fi
+  gcloud_project container clusters get-credentials "$CLUSTER" --region "$REGION"
+}
+
+build_and_push() {
+  run gcloud auth configure-docker "$REGISTRY" --quiet
+  # GKE nodes are amd64 whatever the machine building the image.
+  run docker build --platform linux/amd64 --tag "$IMAGE:$TAG" .
+  run docker push "$IMAGE:$TAG"
+}
+
+# The connection strings go from the environment to files readable only by this user, then into the Secret; the command line
+# and the dry-run output only ever show the directory.
+create_backends_secret() {
+  : "${MONGO_CONN:?set MONGO_CONN to the hosted MongoDB connection string}"
+  : "${RABBITMQ_CONN:?set RABBITMQ_CONN to the hosted RabbitMQ connection string}"
+  SECRET_DIR=/tmp/greeting-mesh-secret
+  if [ "$DRY_RUN" != 1 ]; then
+    SECRET_DIR="$(mktemp -d)"
+    trap 'rm -rf "$SECRET_DIR"' EXIT
+    (
+      umask 077
+      mkdir "$SECRET_DIR/keys"
+      printf '%s' "$MONGO_CONN" >"$SECRET_DIR/keys/mongodb.conn"
+      printf '%s' "$RABBITMQ_CONN" >"$SECRET_DIR/keys/rabbitmq.conn"
+    )
+  fi
+  run_to "$SECRET_DIR/secret.yaml" kubectl -n "$NAMESPACE" create secret generic "$SECRET" --from-file "$SECRET_DIR/keys" \
+    --dry-run=client --output yaml
+  run kubectl apply -f "$SECRET_DIR/secret.yaml"
+  [ "$DRY_RUN" = 1 ] || rm -rf "$SECRET_DIR"
+}
+
+# An overlay of deploy/gke that only points the image at the one just pushed, so no committed file holds a project or a tag.
+apply_manifests() {
+  if [ "$DRY_RUN" = 1 ]; then
+    printf '+ write %s/kustomization.yaml: resources [../gke], image %s -> %s:%s\n' "$RELEASE_DIR" "$IMAGE_NAME" "$IMAGE" "$TAG"
+  else
+    mkdir -p "$RELEASE_DIR"
+    cat >"$RELEASE_DIR/kustomization.yaml" <<YAML
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - ../gke
+images:
+  - name: $IMAGE_NAME
+    newName: $IMAGE
+    newTag: "$TAG"
+YAML
+  fi
+  run kubectl apply -f deploy/gke/namespace.yaml
+  create_backends_secret
+  run kubectl apply -k "$RELEASE_DIR"
+  run kubectl -n "$NAMESPACE" wait deployment -l component=service --for condition=Available --timeout 600s
+}
+
+print_address() {
+  local address=""
+  if [ "$DRY_RUN" = 1 ]; then
+    run kubectl -n istio-system get service istio-ingressgateway --output 'jsonpath={.status.loadBalancer.ingress[0].ip}'
+    return
+  fi
+  for _ in $(seq 60); do
+    address="$(kubectl -n istio-system get service istio-ingressgateway --output 'jsonpath={.status.loadBalancer.ingress[0].ip}')"
+    [ -z "$address" ] || break
+    sleep 5
+  done
+  [ -n "$address" ] || die "the ingress gateway has no external address after 5 minutes"
+  printf 'greeting-mesh is up: http://%s/ (API: http://%s/api/greeting)\n' "$address" "$address"
+}
+
+up() {
+  require_tools gcloud kubectl docker istioctl git
+  create_cluster
+  deploy/istio/install.sh deploy/gke/istio-operator.yaml
+  build_and_push
+  apply_manifests
+  print_address
+}
+
+down() {
+  require_tools gcloud kubectl
+  gcloud_project container clusters get-credentials "$CLUSTER" --region "$REGION"
+  run kubectl delete namespace "$NAMESPACE" --ignore-not-found --wait
+  # Deleting the gateway's Service first releases its load balancer; deleting the cluster alone can leave it behind.
+  run kubectl -n istio-system delete service istio-ingressgateway --ignore-not-found --wait
+  gcloud_project container clusters delete "$CLUSTER" --region "$REGION" --quiet
+  printf 'The image repository is kept; delete it with: gcloud --project %s artifacts repositories delete %s --location %s\n' \
+    "$PROJECT_ID" "$REPOSITORY" "$REGION"
+}
+
+"$action"

@@ -1,0 +1,158 @@
+/**
+ * The Istio objects that follow from the config: the ingress route to the edge role, one `v1`-style subset and outlier
+ * detection per role, and one AuthorizationPolicy per call-graph edge, so the mesh allows exactly the calls the config makes.
+ * The static objects (Gateway, PeerAuthentication STRICT, the deny-by-default policy) are hand-written beside the output.
+ */
+import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
+import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
+import type { IAuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
+import type { PlatformConfig } from '../../src/config/schema';
+import { GATEWAY, HTTP_PORT, INGRESS_PRINCIPAL, MONGODB, PATHS, RABBITMQ, principal, workloadName } from './layout';
+import { roleVersion, usesMongo, usesRabbitmq } from './workloads';
+
+/** Istio's networking v1 has the same schema as v1beta1 (the newest the model package ships); v1 needs Istio 1.22 or later. */
+type V1<T> = Omit<T, 'apiVersion'> & { apiVersion: 'networking.istio.io/v1' };
+export type DestinationRule = V1<IDestinationRule>;
+export type VirtualService = V1<IVirtualService>;
+export type AuthorizationPolicy = IAuthorizationPolicy;
+type HttpRoute = NonNullable<NonNullable<VirtualService['spec']>['http']>[number];
+type CorsPolicy = NonNullable<HttpRoute['corsPolicy']>;
+
+export interface Edge {
+  /** A role id, or `ingress` for the Istio ingress gateway. */
+  from: string;
+  to: string;
+}
+
+export const INGRESS = 'ingress';
+
+/** The role that faces the browser: the one with `edge` options. */
+export function edgeRole(config: PlatformConfig): string {
+  const ids = Object.keys(config.services).filter((id) => config.services[id]!.edge !== undefined);
+  if (ids.length !== 1) throw new Error(`config must have exactly one edge role, found ${ids.length}: ${ids.join(', ')}`);
+  return ids[0]!;
+}
+
+/** Every HTTP call of the platform: the ingress gateway to the edge role, then each role to each of its upstreams. */
+export function callGraph(config: PlatformConfig): Edge[] {
+  const edges: Edge[] = [{ from: INGRESS, to: edgeRole(config) }];
+  for (const [id, role] of Object.entries(config.services)) for (const up of role.upstreams) edges.push({ from: id, to: up });
+  return edges;
+}
+
+/** Every backend connection of the platform: who opens a connection to MongoDB or RabbitMQ. */
+export function backendGraph(config: PlatformConfig): Edge[] {
+  const edges: Edge[] = [];
+  for (const id of Object.keys(config.services)) {
+    if (usesMongo(config, id)) edges.push({ from: id, to: MONGODB.name });
+    if (usesRabbitmq(config, id)) edges.push({ from: id, to: RABBITMQ.name });
+  }
+  return edges;
+}
+
+function callerPrincipal(from: string): string {
+  return from === INGRESS ? INGRESS_PRINCIPAL : principal(workloadName(from));
+}
+
+function corsPolicy(config: PlatformConfig, id: string): CorsPolicy {
+  const edge = config.services[id]!.edge!;
+  return {
+    // `*` is a wildcard in the config; in Istio it is only a literal string, so it becomes a match-anything regex.
+    allowOrigins: edge.allowedOrigins.map((origin) => (origin === '*' ? { regex: '.*' } : { exact: origin })),
+    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+    allowHeaders: ['content-type', 'authorization', 'x-request-id'],
+    exposeHeaders: ['server-timing', 'x-request-id'],
+    allowCredentials: edge.allowCredentials,
+    maxAge: '24h',
+  };
+}
+
+export function ingressVirtualService(config: PlatformConfig): VirtualService {
+  const id = edgeRole(config);
+  const destination = { host: workloadName(id), subset: roleVersion(config, id), port: { number: HTTP_PORT } };
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: `ingress-${workloadName(id)}` },
+    spec: {
+      hosts: ['*'],
+      gateways: [GATEWAY],
+      http: [
+        { name: 'api', match: [{ uri: { prefix: '/api' } }], route: [{ destination }], corsPolicy: corsPolicy(config, id) },
+        { name: 'ui', match: [{ uri: { prefix: '/' } }], route: [{ destination }] },
+      ],
+    },
+  };
+}
+
+/** Pins the traffic inside the mesh to each role's configured version: the place a canary split would go. */
+export function meshVirtualServices(config: PlatformConfig): VirtualService[] {
+  return Object.keys(config.services).map((id) => ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: workloadName(id) },
+    spec: {
+      hosts: [workloadName(id)],
+      http: [{ route: [{ destination: { host: workloadName(id), subset: roleVersion(config, id) } }] }],
+    },
+  }));
+}
+
+export function destinationRules(config: PlatformConfig): DestinationRule[] {
+  return Object.keys(config.services).map((id) => ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: workloadName(id) },
+    spec: {
+      host: workloadName(id),
+      trafficPolicy: {
+        // A replica that fails five times in a row is taken out for 30 s; at most half the replicas are ever out.
+        outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
+      },
+      subsets: [{ name: roleVersion(config, id), labels: { version: roleVersion(config, id) } }],
+    },
+  }));
+}
+
+/** One ALLOW per call-graph edge: the caller's identity, and for role-to-role calls only the one request the caller makes. */
+export function callGraphPolicies(config: PlatformConfig): AuthorizationPolicy[] {
+  return callGraph(config).map((edge) => ({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: `allow-${edge.from === INGRESS ? INGRESS : workloadName(edge.from)}-to-${workloadName(edge.to)}` },
+    spec: {
+      selector: { matchLabels: { app: workloadName(edge.to) } },
+      action: 'ALLOW',
+      rules: [
+        edge.from === INGRESS
+          ? { from: [{ source: { principals: [callerPrincipal(edge.from)] } }] }
+          : {
+              from: [{ source: { principals: [callerPrincipal(edge.from)] } }],
+              to: [{ operation: { methods: ['GET'], paths: [PATHS.greeting] } }],
+            },
+      ],
+    },
+  }));
+}
+
+/** One ALLOW per backend connection, for the in-cluster MongoDB and RabbitMQ (TCP: identity and port only). */
+export function backendPolicies(config: PlatformConfig): AuthorizationPolicy[] {
+  return backendGraph(config).map((edge) => {
+    const backend = edge.to === MONGODB.name ? MONGODB : RABBITMQ;
+    return {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: `allow-${workloadName(edge.from)}-to-${backend.name}` },
+      spec: {
+        selector: { matchLabels: { app: backend.name } },
+        action: 'ALLOW',
+        rules: [
+          {
+            from: [{ source: { principals: [callerPrincipal(edge.from)] } }],
+            to: [{ operation: { ports: [String(backend.port)] } }],
+          },
+        ],
+      },
+    };
+  });
+}

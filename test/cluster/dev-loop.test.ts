@@ -1,0 +1,125 @@
+/**
+ * The pieces of the dev loop that no machine here can run (Docker, kind, Tilt), checked against the things they must agree
+ * with: the image against the manifests and the build script, the build context against the Dockerfile, the Tiltfile against
+ * the overlay it deploys, and the kind cluster's port mapping against the gateway's node port.
+ */
+import { describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, kustomize, parseYamlStream, serviceDeployments } from './manifests';
+
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+
+interface Stage {
+  from: string;
+  name?: string;
+  lines: string[];
+}
+
+/** The Dockerfile's stages, with continuation lines joined and comments dropped. */
+function stages(): Stage[] {
+  const lines = read('Dockerfile')
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const result: Stage[] = [];
+  for (const line of lines) {
+    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) result.push({ from: from[1]!, name: from[2], lines: [] });
+    else result.at(-1)?.lines.push(line);
+  }
+  return result;
+}
+
+const instruction = (stage: Stage, name: string) => stage.lines.filter((l) => l.toUpperCase().startsWith(`${name} `));
+const kindDeployments = serviceDeployments(kustomize('deploy/kind'));
+const firstPod = kindDeployments[0]!.spec.template.spec;
+
+describe('Dockerfile', () => {
+  const all = stages();
+  const runtime = all.at(-1)!;
+
+  test('builds with the official Bun image from the committed lockfile, and compiles the one binary as `npm run build:binary` does', () => {
+    expect(all[0]!.from).toBe('oven/bun:1.4.5');
+    expect(all.some((s) => s.lines.some((l) => /bun install --frozen-lockfile/.test(l)))).toBe(true);
+    const build = all.flatMap((s) => s.lines).find((l) => l.includes('bun build'))!;
+    const flags = (command: string) => command.split(/\s+/).filter((w) => w.startsWith('--') && !w.startsWith('--outfile'));
+    const script = JSON.parse(read('package.json')).scripts['build:binary'] as string;
+    expect(flags(build).sort()).toEqual(flags(script).sort());
+    expect(build).toContain('src/service.ts');
+  });
+
+  test('the last stage is minimal, runs the compiled binary as the numeric user the manifests require, on their port', () => {
+    expect(runtime.from).toMatch(/^gcr\.io\/distroless\/.+:nonroot$/);
+    expect(instruction(runtime, 'USER')).toEqual([`USER ${firstPod.securityContext.runAsUser}:${firstPod.securityContext.runAsGroup}`]);
+    expect(instruction(runtime, 'EXPOSE')).toEqual([`EXPOSE ${firstPod.containers[0].ports[0].containerPort}`]);
+    const copied = /COPY --from=\S+ \S+ (\S+)/.exec(instruction(runtime, 'COPY')[0]!)![1];
+    expect(instruction(runtime, 'ENTRYPOINT')).toEqual([`ENTRYPOINT ["${copied}"]`]);
+  });
+
+  test('.dockerignore lets in exactly what the stages copy from the context', () => {
+    const rules = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    expect(rules[0]).toBe('*');
+    const allowed = rules.slice(1).map((r) => r.replace(/^!/, '').replace(/\/$/, ''));
+    const sources = all.flatMap((s) =>
+      instruction(s, 'COPY')
+        .filter((l) => !l.includes('--from='))
+        .flatMap((l) => l.split(/\s+/).slice(1, -1).filter((w) => !w.startsWith('--'))),
+    );
+    expect([...new Set(sources)].sort()).toEqual([...allowed].sort());
+    for (const path of allowed) expect(existsSync(join(ROOT, path))).toBe(true);
+  });
+});
+
+describe('Tiltfile', () => {
+  const tiltfile = read('Tiltfile');
+
+  test('is syntactically valid Starlark (checked with Python\'s parser, whose grammar Starlark is a subset of)', () => {
+    const parsed = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(sys.stdin.read())'], { input: tiltfile, encoding: 'utf8' });
+    if (parsed.error) throw new Error('python3 is needed to parse the Tiltfile');
+    expect(parsed.stderr).toBe('');
+    expect(parsed.status).toBe(0);
+  });
+
+  test('builds the image the kind overlay runs, and applies that overlay', () => {
+    const image = /^IMAGE = '([^']+)'/m.exec(tiltfile)![1]!;
+    for (const d of kindDeployments) expect(d.spec.template.spec.containers[0].image.split(':')[0]).toBe(image);
+    expect(tiltfile).toContain("kustomize('deploy/kind')");
+    expect(tiltfile).toMatch(/docker_build\(\s*IMAGE/);
+  });
+
+  test('groups every Istio object of the overlay in the mesh resource', () => {
+    const kinds = /^ISTIO_KINDS = \[([^\]]+)\]/m.exec(tiltfile)![1]!.match(/'([^']+)'/g)!.map((k) => k.slice(1, -1));
+    const istio = new Set(kustomize('deploy/kind').filter((o) => o.apiVersion.includes('istio.io')).map((o) => o.kind));
+    expect([...istio].sort()).toEqual([...kinds].sort());
+  });
+
+  test('every file it names exists', () => {
+    const paths = [...tiltfile.matchAll(/'((?:deploy|scripts|config|src)\/[^' ]+|Dockerfile)'/g)].map((m) => m[1]!);
+    expect(paths.length).toBeGreaterThan(3);
+    for (const path of paths) expect({ path, exists: existsSync(join(ROOT, path)) }).toEqual({ path, exists: true });
+  });
+
+  test('live update syncs into the directory the dev stage runs the sources from', () => {
+    const dev = stages().find((s) => s.name === 'dev')!;
+    const workdir = instruction(stages()[0]!, 'WORKDIR')[0]!.split(/\s+/)[1];
+    expect(tiltfile).toContain(`sync('src', '${workdir}/src')`);
+    expect(instruction(dev, 'ENTRYPOINT')[0]).toContain('src/service.ts');
+  });
+});
+
+describe('kind cluster', () => {
+  test('the host port maps to the node port the ingress gateway is installed on', () => {
+    const [cluster] = parseYamlStream(read('deploy/kind/kind-cluster.yaml')) as any[];
+    const [operator] = parseYamlStream(read('deploy/kind/istio-operator.yaml')) as any[];
+    const gateway = operator.spec.components.ingressGateways[0].k8s.service;
+    const http = gateway.ports.find((p: any) => p.port === 80);
+    expect(gateway.type).toBe('NodePort');
+    expect(cluster.nodes[0].extraPortMappings.map((m: any) => m.containerPort)).toEqual([http.nodePort]);
+  });
+});

@@ -1,0 +1,224 @@
+/**
+ * The rendered kind overlay, run: every Deployment's container becomes a process of the real binary with exactly the env the
+ * manifest gives it. Cluster DNS names become localhost ports (the one thing a laptop cannot do), the Zipkin collector of the
+ * Istio add-ons becomes a local stand-in, the downward-API label is read from the pod template, and the Secret references are
+ * left out, so the roles use their in-memory backends. So the manifests' own wiring, not a second copy of it, must produce A's
+ * whole answer and its trace, pass its own probes, and shut down within its own grace period.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { loadConfig } from '../../src/config/settings';
+import { serviceBinary } from '../support/service-binary';
+import { kustomize, matches, ofKind, serviceDeployments, type K8sObject } from './manifests';
+
+const { config } = loadConfig();
+const objects = kustomize('deploy/kind');
+const deployments = serviceDeployments(objects);
+const services = ofKind(objects, 'Service');
+
+interface Pod {
+  deployment: K8sObject;
+  role: string;
+  port: number;
+  env: Record<string, string>;
+  secretRefs: string[];
+  process?: ChildProcess;
+  output: string;
+  exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Where the add-ons' collector is in the cluster; the env must name exactly this, or the spans go nowhere. */
+const CLUSTER_ZIPKIN = { host: 'zipkin.istio-system', port: '9411', path: '/api/v2/spans' };
+
+/** A stand-in for the Zipkin collector: accepts span batches and keeps which service sent spans in which trace. */
+function zipkinCollector() {
+  const spans: { traceId: string; localEndpoint?: { serviceName?: string } }[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(request) {
+      if (request.method !== 'POST' || new URL(request.url).pathname !== CLUSTER_ZIPKIN.path)
+        return new Response(null, { status: 404 });
+      spans.push(...((await request.json()) as typeof spans));
+      return new Response(null, { status: 202 });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}${CLUSTER_ZIPKIN.path}`, spans, stop: () => server.stop(true) };
+}
+
+const collector = zipkinCollector();
+const container = (d: K8sObject) => d.spec.template.spec.containers[0];
+const serviceFor = (d: K8sObject) => services.find((s) => matches(s.spec.selector, d.spec.template.metadata.labels))!;
+
+/** What the kubelet would put in the container's environment, with cluster addresses mapped to local ports. */
+function podEnv(d: K8sObject, localPort: Map<string, number>): { env: Record<string, string>; secretRefs: string[] } {
+  const labels: Record<string, string> = d.spec.template.metadata.labels;
+  const env: Record<string, string> = { HOSTNAME: `${d.metadata.name}-0`, PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  const secretRefs: string[] = [];
+  for (const e of container(d).env as { name: string; value?: string; valueFrom?: any }[]) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (e.valueFrom?.secretKeyRef) secretRefs.push(e.name);
+    else {
+      const label = /^metadata\.labels\['(.+)'\]$/.exec(e.valueFrom?.fieldRef?.fieldPath ?? '');
+      if (!label) throw new Error(`${d.metadata.name}: cannot emulate env ${e.name}: ${JSON.stringify(e.valueFrom)}`);
+      env[e.name] = labels[label[1]!]!;
+    }
+  }
+  if (env.ZIPKIN_URL !== undefined) {
+    const url = new URL(env.ZIPKIN_URL);
+    if (url.hostname !== CLUSTER_ZIPKIN.host || url.port !== CLUSTER_ZIPKIN.port || url.pathname !== CLUSTER_ZIPKIN.path)
+      throw new Error(`${d.metadata.name}: ZIPKIN_URL=${env.ZIPKIN_URL} is not the add-ons' collector`);
+    env.ZIPKIN_URL = collector.url;
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!/^SERVICE_[A-Z0-9]+_URL$/.test(name)) continue;
+    const url = new URL(value);
+    const service = services.find((s) => s.metadata.name === url.hostname.split('.')[0])!;
+    if (!service || !service.spec.ports.some((p: any) => p.port === Number(url.port)))
+      throw new Error(`${d.metadata.name}: ${name}=${value} names no Service port`);
+    env[name] = `http://127.0.0.1:${localPort.get(service.metadata.name)}`;
+  }
+  return { env, secretRefs };
+}
+
+/** A's answer as the config defines it: each role's upstreams' answers in order, then its own greeting. */
+function expectedAnswer(id: string): { service: string; message: string }[] {
+  const role = config.services[id]!;
+  return [...role.upstreams.flatMap(expectedAnswer), { service: role.name, message: role.greeting }];
+}
+
+async function waitFor(url: string, budgetMs: number, pod: Pod): Promise<void> {
+  const deadline = Date.now() + budgetMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${budgetMs} ms; output:\n${pod.output}`);
+    await Bun.sleep(50);
+  }
+}
+
+const pods: Pod[] = [];
+
+beforeAll(async () => {
+  const binary = serviceBinary();
+  const localPort = new Map<string, number>();
+  for (const s of services) localPort.set(s.metadata.name, await freePort());
+  for (const d of deployments) {
+    const { env, secretRefs } = podEnv(d, localPort);
+    const httpPort = container(d).ports.find((p: any) => p.name === 'http').containerPort;
+    if (Number(env.PORT) !== httpPort) throw new Error(`${d.metadata.name}: PORT ${env.PORT} is not the container port ${httpPort}`);
+    const port = localPort.get(serviceFor(d).metadata.name)!;
+    env.PORT = String(port);
+    pods.push({ deployment: d, role: env.ROLE!, port, env, secretRefs, output: '' });
+  }
+  for (const pod of pods) {
+    const child = spawn(binary, [], { env: pod.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (chunk) => (pod.output += chunk));
+    child.stderr!.on('data', (chunk) => (pod.output += chunk));
+    pod.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    pod.process = child;
+  }
+  // The manifest's own start-up budget: what the startupProbe allows before the kubelet would restart the container.
+  await Promise.all(
+    pods.map((pod) => {
+      const startup = container(pod.deployment).startupProbe;
+      return waitFor(`http://127.0.0.1:${pod.port}${startup.httpGet.path}`, startup.periodSeconds * startup.failureThreshold * 1000, pod);
+    }),
+  );
+}, 60_000);
+
+afterAll(() => {
+  for (const pod of pods) if (pod.process?.exitCode === null) pod.process.kill('SIGKILL');
+  collector.stop();
+});
+
+describe('the kind overlay, run as processes with its own env', () => {
+  test('only the backends\' connection strings were left out (in-memory instead)', () => {
+    const left = pods.flatMap((p) => p.secretRefs.map((name) => `${p.role}:${name}`)).sort();
+    const roles = Object.keys(config.services);
+    const expected = roles.flatMap((id) => {
+      const r = config.services[id]!;
+      return [
+        ...(r.store || r.consume ? [`${id}:MONGO_CONN`] : []),
+        ...(r.publish || r.consume ? [`${id}:RABBITMQ_CONN`] : []),
+      ];
+    });
+    expect(left).toEqual(expected.sort());
+  });
+
+  test('every pod passes its own startup, liveness and readiness probes, and serves its scrape path', async () => {
+    for (const pod of pods) {
+      const c = container(pod.deployment);
+      for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
+        const response = await fetch(`http://127.0.0.1:${pod.port}${probe.httpGet.path}`);
+        expect({ role: pod.role, path: probe.httpGet.path, status: response.status }).toEqual({
+          role: pod.role,
+          path: probe.httpGet.path,
+          status: 200,
+        });
+      }
+      const path = pod.deployment.spec.template.metadata.annotations['prometheus.io/path'];
+      const metrics = await fetch(`http://127.0.0.1:${pod.port}${path}`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^# (HELP|TYPE) /m);
+    }
+  });
+
+  test('A answers the whole call graph: D, G, H, E, B, C, A, each with its configured greeting', async () => {
+    const edge = Object.keys(config.services).find((id) => config.services[id]!.edge)!;
+    const a = pods.find((p) => p.role === edge)!;
+    const response = await fetch(`http://127.0.0.1:${a.port}/api/greeting`);
+    const body = (await response.json()) as { id: string; service: string; message: string }[];
+    expect(response.status).toBe(200);
+    expect(body.map(({ service, message }) => ({ service, message }))).toEqual(expectedAnswer(edge));
+    expect(body.map((g) => g.service)).toEqual([
+      'Service D',
+      'Service G',
+      'Service H',
+      'Service E',
+      'Service B',
+      'Service C',
+      'Service A',
+    ]);
+    expect(body.every((g) => typeof g.id === 'string' && g.id.length > 0)).toBe(true);
+  });
+
+  test('on SIGTERM every pod exits 0 within its terminationGracePeriodSeconds, having sent its spans to the collector', async () => {
+    const started = Date.now();
+    for (const pod of pods) pod.process!.kill('SIGTERM');
+    const exits = await Promise.all(
+      pods.map(async (pod) => {
+        const graceMs = pod.deployment.spec.template.spec.terminationGracePeriodSeconds * 1000;
+        const exit = await Promise.race([pod.exit!, Bun.sleep(graceMs).then(() => ({ code: 'SIGKILL', signal: null }))]);
+        return { role: pod.role, code: exit.code, withinGrace: Date.now() - started < graceMs };
+      }),
+    );
+    expect(exits).toEqual(pods.map((p) => ({ role: p.role, code: 0, withinGrace: true })));
+    // Every role on the HTTP call graph reported spans of one and the same trace (F only consumes, from a queue that, in
+    // memory, is not D's). The batches are flushed on shutdown at the latest, so they are all in by now.
+    const edge = Object.keys(config.services).find((id) => config.services[id]!.edge)!;
+    const onPath = [edge, ...Object.values(config.services).flatMap((r) => r.upstreams)].map((id) => `service-${id}`);
+    const byTrace = new Map<string, Set<string | undefined>>();
+    for (const span of collector.spans)
+      byTrace.set(span.traceId, (byTrace.get(span.traceId) ?? new Set()).add(span.localEndpoint?.serviceName));
+    const whole = [...byTrace.values()].find((services) => onPath.every((s) => services.has(s)));
+    expect({ trace: whole ? 'spans from every role on the path' : [...byTrace.values()].map((s) => [...s]) }).toEqual({
+      trace: 'spans from every role on the path',
+    });
+  }, 60_000);
+});
