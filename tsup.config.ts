@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 // The Node-runnable bundle: the same service for platforms that run Node rather than Bun (and a check that nothing
@@ -11,4 +12,13 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: false,
+  esbuildPlugins: [
+    {
+      // Bun reads `with { type: 'text' }` natively; esbuild has no text import attribute, so the web UI's page is loaded as text here.
+      name: 'html-as-text',
+      setup(build) {
+        build.onLoad({ filter: /\.html$/ }, async (args) => ({ contents: await readFile(args.path, 'utf8'), loader: 'text' }));
+      },
+    },
+  ],
 });
