@@ -7,13 +7,24 @@ import type { Logger } from '../telemetry/log';
 import { backendNeeds, type RoleBackends } from '../role';
 import { MemoryQueue } from './memory-queue';
 import { MemoryStore } from './memory-store';
+import { MongoStore } from './mongo-store';
+import { RabbitQueue } from './rabbit-queue';
 
 export function createBackends(settings: RoleSettings, log: Logger, shared?: Required<RoleBackends>): RoleBackends {
   const needs = backendNeeds(settings);
-  return {
-    store: needs.store ? (shared?.store ?? new MemoryStore()) : undefined,
-    queue: needs.queue ? (shared?.queue ?? new MemoryQueue()) : undefined,
-  };
+  const logTo = (level: 'info' | 'warn' | 'error', message: string) => log[level](message);
+  const targets = [settings.store, settings.consume?.store].filter((t) => t !== undefined);
+  const store = !needs.store
+    ? undefined
+    : settings.mongoUrl
+      ? new MongoStore(settings.mongoUrl, { targets, log: logTo })
+      : (shared?.store ?? new MemoryStore());
+  const queue = !needs.queue
+    ? undefined
+    : settings.rabbitmqUrl
+      ? new RabbitQueue(settings.rabbitmqUrl, { log: logTo })
+      : (shared?.queue ?? new MemoryQueue());
+  return { store, queue };
 }
 
 export async function closeBackends(backends: RoleBackends): Promise<void> {

@@ -31,14 +31,22 @@ export interface ProcessPlatformOptions {
   onUnexpectedExit?: (id: string, how: number | string) => void;
 }
 
+/**
+ * A port that is free now, taken from below the kernel's ephemeral range (32768 and up on Linux): a role that is killed and
+ * restarted gets its port back, which an ephemeral port could meanwhile have become the local end of some outgoing connection.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(candidate)) return candidate;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

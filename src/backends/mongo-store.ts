@@ -1,0 +1,270 @@
+/**
+ * GreetingStore on MongoDB: one pooled MongoClient per process (the original opened a client per insert), a unique index on `id` so
+ * a redelivered message is recognised as a duplicate instead of stored twice, and readiness that follows the driver's own view of
+ * the server. The driver reconnects by itself; this class only has to turn its failures into clear, credential-free reasons.
+ */
+import {
+  MongoClient,
+  MongoNetworkError,
+  MongoServerSelectionError,
+  type Collection,
+  type MongoClientOptions,
+  type TopologyDescription,
+} from 'mongodb';
+import type { StoreTarget } from '../config/schema';
+import type { Greeting } from '../greeting';
+import type { GreetingStore, InsertOutcome } from './types';
+import { redactSecrets, redactUrl } from './redact';
+
+/** The server's code for a unique-index violation (MongoDB and FerretDB both answer it). */
+const DUPLICATE_KEY = 11000;
+
+/** Servers that accept writes; anything else (Unknown, secondaries, arbiters) means "not ready". */
+const WRITABLE = new Set(['Standalone', 'RSPrimary', 'Mongos', 'LoadBalancer']);
+
+export interface MongoStoreOptions {
+  /** Collections whose index is created at connect; any other target gets its index before its first insert. */
+  targets?: StoreTarget[];
+  /**
+   * How long an operation waits for a usable server. The driver's default (30 s) would hold a request far past any upstream
+   * timeout; 3 s lets the storing role answer 503 while its caller is still waiting. A value in the URL wins.
+   */
+  serverSelectionTimeoutMS?: number;
+  /** How often the driver probes the server; this bounds how fast readiness turns true again after an outage. A value in the URL wins. */
+  heartbeatFrequencyMS?: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** The store could not do what was asked: the message is a reason fit for a 503 body (no credentials). */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
+type GreetingDocument = Omit<Greeting, 'created'> & { created: Date };
+
+export class MongoStore implements GreetingStore {
+  readonly kind = 'mongodb' as const;
+  private readonly client: MongoClient;
+  /** One index build per collection, shared by concurrent inserts; forgotten on failure so the next insert tries again. */
+  private readonly indexes = new Map<string, Promise<void>>();
+  /** The driver's view: some server in the topology accepts writes. */
+  private writable = false;
+  /** Our own view: the last operation failed for lack of a server, and no heartbeat has succeeded since. */
+  private failing = false;
+  private closed = false;
+  /** The first successful connect, shared by every caller; forgotten on failure so the next caller tries again. */
+  private connecting?: Promise<void>;
+  private retryTimer?: ReturnType<typeof setTimeout>;
+  private recoveryTimer?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly url: string,
+    private readonly options: MongoStoreOptions = {},
+  ) {
+    this.client = new MongoClient(url, clientOptions(url, options));
+    // Topology events are the driver's verdict, updated by its heartbeats. A heartbeat already under way when the server goes
+    // can take up to connectTimeoutMS to fail, so a failed operation also turns readiness off at once (see `failing`).
+    this.client.on('topologyDescriptionChanged', (event) => {
+      const wasReady = this.isReady();
+      this.writable = hasWritableServer(event.newDescription);
+      this.reportChange(wasReady);
+      if (!this.isReady()) this.watchRecovery();
+    });
+    this.client.on('serverHeartbeatSucceeded', () => {
+      const wasReady = this.isReady();
+      this.failing = false;
+      this.reportChange(wasReady);
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.connected();
+    await Promise.all((this.options.targets ?? []).map((t) => this.ensureIndex(t)));
+  }
+
+  async insert(target: StoreTarget, greeting: Greeting): Promise<InsertOutcome> {
+    const created = new Date(greeting.created);
+    if (Number.isNaN(created.getTime())) throw new TypeError(`greeting ${greeting.id}: created is not a time`);
+    await this.connected();
+    await this.ensureIndex(target);
+    const doc: GreetingDocument = {
+      id: greeting.id,
+      service: greeting.service,
+      message: greeting.message,
+      created,
+      hostname: greeting.hostname,
+    };
+    try {
+      await this.collection(target).insertOne(doc);
+      return 'stored';
+    } catch (err) {
+      if (isDuplicateKey(err)) return 'duplicate';
+      this.noteFailure(err);
+      throw this.unavailable(`insert into ${name(target)}`, err);
+    }
+  }
+
+  async list(target: StoreTarget): Promise<Greeting[]> {
+    await this.connected();
+    try {
+      // `_id` breaks ties between greetings created in the same millisecond, in insertion order.
+      const docs = await this.collection(target)
+        .find({}, { projection: { _id: 0 } })
+        .sort({ created: 1, _id: 1 })
+        .toArray();
+      return docs.map(toGreeting);
+    } catch (err) {
+      this.noteFailure(err);
+      throw this.unavailable(`list ${name(target)}`, err);
+    }
+  }
+
+  isReady(): boolean {
+    return this.writable && !this.failing && !this.closed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.recoveryTimer);
+    await this.client.close();
+  }
+
+  /**
+   * Once connected, the driver keeps the pool and reconnects by itself. A connect that failed (server down at start-up) leaves
+   * the client closed, though, so it is retried here: by the next operation, and in the background so readiness recovers even
+   * when nothing is written.
+   */
+  private connected(): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('MongoDB store is closed'));
+    this.connecting ??= this.client.connect().then(
+      () => {
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+      },
+      (err: unknown) => {
+        this.connecting = undefined;
+        this.noteFailure(err);
+        this.retryInBackground();
+        throw this.unavailable('connect', err);
+      },
+    );
+    return this.connecting;
+  }
+
+  private retryInBackground(): void {
+    if (this.closed || this.retryTimer) return;
+    const every = this.options.heartbeatFrequencyMS ?? 2_000;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connected().catch(() => undefined);
+    }, every);
+    this.retryTimer.unref?.();
+  }
+
+  private collection(target: StoreTarget): Collection<GreetingDocument> {
+    return this.client.db(target.database).collection<GreetingDocument>(target.collection);
+  }
+
+  private ensureIndex(target: StoreTarget): Promise<void> {
+    const key = name(target);
+    let pending = this.indexes.get(key);
+    if (!pending) {
+      pending = this.collection(target)
+        .createIndex({ id: 1 }, { unique: true, name: 'id_unique' })
+        .then(() => undefined)
+        .catch((err: unknown) => {
+          this.indexes.delete(key);
+          this.noteFailure(err);
+          throw this.unavailable(`create the unique index on ${key}.id`, err);
+        });
+      this.indexes.set(key, pending);
+    }
+    return pending;
+  }
+
+  private noteFailure(err: unknown): void {
+    if (!(err instanceof MongoNetworkError || err instanceof MongoServerSelectionError)) return;
+    const wasReady = this.isReady();
+    this.failing = true;
+    this.reportChange(wasReady);
+    this.watchRecovery();
+  }
+
+  /**
+   * While not ready, ping the server at the heartbeat pace. The driver's events normally end an outage first; this is the
+   * safety net for a heartbeat that hangs (seen with a server that keeps old connections open while shutting down), which
+   * would otherwise leave readiness false after the server is long back.
+   */
+  private watchRecovery(): void {
+    if (this.closed || this.recoveryTimer) return;
+    this.recoveryTimer = setTimeout(async () => {
+      try {
+        await this.client.db('admin').command({ ping: 1 });
+        // The command went through server selection for a primary (the default read preference): a writable server is there.
+        const wasReady = this.isReady();
+        this.failing = false;
+        this.writable = true;
+        this.reportChange(wasReady);
+      } catch {
+        // Still down; keep watching.
+      } finally {
+        this.recoveryTimer = undefined;
+        if (!this.isReady()) this.watchRecovery();
+      }
+    }, this.options.heartbeatFrequencyMS ?? 2_000);
+    this.recoveryTimer.unref?.();
+  }
+
+  private reportChange(wasReady: boolean): void {
+    const ready = this.isReady();
+    if (ready !== wasReady && !this.closed)
+      this.options.log?.(ready ? 'info' : 'warn', `MongoDB ${ready ? 'available' : 'unavailable'} at ${redactUrl(this.url)}`);
+  }
+
+  private unavailable(action: string, err: unknown): StoreUnavailableError {
+    const detail = err instanceof Error ? err.message : String(err);
+    return new StoreUnavailableError(redactSecrets(`MongoDB could not ${action}: ${detail}`, this.url));
+  }
+}
+
+function clientOptions(url: string, options: MongoStoreOptions): MongoClientOptions {
+  const inUrl = urlOptionNames(url);
+  const result: MongoClientOptions = { appName: 'greeting-mesh' };
+  if (!inUrl.has('serverselectiontimeoutms')) result.serverSelectionTimeoutMS = options.serverSelectionTimeoutMS ?? 3_000;
+  if (!inUrl.has('heartbeatfrequencyms')) result.heartbeatFrequencyMS = options.heartbeatFrequencyMS ?? 2_000;
+  // A server that stops answering without closing the socket must not hold a request forever.
+  if (!inUrl.has('sockettimeoutms')) result.socketTimeoutMS = 10_000;
+  if (!inUrl.has('connecttimeoutms')) result.connectTimeoutMS = 3_000;
+  return result;
+}
+
+function urlOptionNames(url: string): Set<string> {
+  const query = url.split('?')[1] ?? '';
+  return new Set([...new URLSearchParams(query).keys()].map((k) => k.toLowerCase()));
+}
+
+function hasWritableServer(description: TopologyDescription): boolean {
+  if (description.type === 'LoadBalanced') return true;
+  for (const server of description.servers.values()) if (WRITABLE.has(server.type)) return true;
+  return false;
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
+function name(target: StoreTarget): string {
+  return `${target.database}.${target.collection}`;
+}
+
+function toGreeting(doc: Record<string, unknown>): Greeting {
+  const created = doc.created instanceof Date ? doc.created.toISOString() : String(doc.created);
+  return {
+    id: String(doc.id),
+    service: String(doc.service),
+    message: String(doc.message),
+    created,
+    hostname: String(doc.hostname),
+  };
+}
