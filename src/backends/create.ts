@@ -7,23 +7,25 @@ import type { Logger } from '../telemetry/log';
 import { backendNeeds, type RoleBackends } from '../role';
 import { MemoryQueue } from './memory-queue';
 import { MemoryStore } from './memory-store';
-import { MongoStore } from './mongo-store';
-import { RabbitQueue } from './rabbit-queue';
+import type * as MongoModule from './mongo-store';
+import type * as RabbitModule from './rabbit-queue';
+
+// The drivers load only in a role that uses them: importing mongodb and amqplib costs every other role about 10 MB of memory
+// and tens of milliseconds of start-up. `require` keeps this synchronous; Bun and the Node bundle both resolve it to the
+// module bundled with them.
+const mongoModule = () => require('./mongo-store') as typeof MongoModule;
+const rabbitModule = () => require('./rabbit-queue') as typeof RabbitModule;
 
 export function createBackends(settings: RoleSettings, log: Logger, shared?: Required<RoleBackends>): RoleBackends {
   const needs = backendNeeds(settings);
   const logTo = (level: 'info' | 'warn' | 'error', message: string) => log[level](message);
   const targets = [settings.store, settings.consume?.store].filter((t) => t !== undefined);
-  const store = !needs.store
-    ? undefined
-    : settings.mongoUrl
-      ? new MongoStore(settings.mongoUrl, { targets, log: logTo })
-      : (shared?.store ?? new MemoryStore());
-  const queue = !needs.queue
-    ? undefined
-    : settings.rabbitmqUrl
-      ? new RabbitQueue(settings.rabbitmqUrl, { log: logTo })
-      : (shared?.queue ?? new MemoryQueue());
+  let store: RoleBackends['store'];
+  if (needs.store && settings.mongoUrl) store = new (mongoModule().MongoStore)(settings.mongoUrl, { targets, log: logTo });
+  else if (needs.store) store = shared?.store ?? new MemoryStore();
+  let queue: RoleBackends['queue'];
+  if (needs.queue && settings.rabbitmqUrl) queue = new (rabbitModule().RabbitQueue)(settings.rabbitmqUrl, { log: logTo });
+  else if (needs.queue) queue = shared?.queue ?? new MemoryQueue();
   return { store, queue };
 }
 

@@ -21,6 +21,12 @@ interface Consumer {
   settled: Set<Promise<void>>;
 }
 
+/**
+ * Messages a queue holds before publishing is refused. With one process per role and no broker, D's in-memory queue has no
+ * consumer: refusing (D answers 503) keeps the process bounded without ever dropping a message it accepted.
+ */
+export const MEMORY_QUEUE_LIMIT = 10_000;
+
 /** Requeued messages wait this long before redelivery, so a failing dependency is not hammered in a tight loop. */
 const REQUEUE_DELAY_MS = 200;
 
@@ -31,9 +37,12 @@ export class MemoryQueue implements GreetingQueue {
   private readonly consumers = new Map<string, Consumer[]>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
 
+  constructor(private readonly limit = MEMORY_QUEUE_LIMIT) {}
+
   async connect(): Promise<void> {}
 
   async publish(queue: string, greeting: Greeting, headers: Record<string, string>): Promise<void> {
+    if (this.depth(queue) >= this.limit) throw new Error(`in-memory queue ${queue} is full (${this.limit} messages, no consumer keeping up)`);
     this.enqueue(queue, { body: JSON.stringify(greeting), headers: { ...headers }, messageId: greeting.id, redelivered: false });
   }
 
