@@ -2,6 +2,7 @@
  * Makes a running role out of its settings: picks the behaviours the config asks for (fan-out, store, publish, consume, edge),
  * serves them, connects the data plane, and stops it all in the order a rolling update needs.
  */
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { GreetingQueue, GreetingStore, Subscription } from './backends/types';
 import type { PlatformConfig } from './config/schema';
 import type { RoleSettings } from './config/settings';
@@ -12,7 +13,9 @@ import { consumeGreetings } from './roles/consume-greetings';
 import { topology } from './roles/edge/topology';
 import { publishSink, storeSink, type Sink } from './roles/sinks';
 import type { Logger } from './telemetry/log';
+import { reportExports } from './telemetry/export-report';
 import { createMetrics } from './telemetry/metrics';
+import { createTracing } from './telemetry/tracing';
 import { HttpUpstreamTransport } from './transport/http-upstream';
 import type { UpstreamTransport } from './transport/upstream';
 
@@ -40,6 +43,8 @@ export interface RoleOptions {
   /** Bind address; the platform binds 127.0.0.1, a pod 0.0.0.0. */
   hostname?: string;
   traceUiUrl?: string;
+  /** Where spans go instead of ZIPKIN_URL (tests); either one turns tracing on. */
+  spanExporter?: SpanExporter;
 }
 
 /** Which backends a role needs; the caller creates only those. */
@@ -52,18 +57,29 @@ const CONNECT_RETRY_MS = 2000;
 
 export function buildRole(settings: RoleSettings, config: PlatformConfig, backends: RoleBackends, options: RoleOptions) {
   const { log } = options;
-  const metrics = createMetrics({ role: settings.id, app: `service-${settings.id}`, version: settings.version });
+  const app = `service-${settings.id}`;
   const dependencies: Dependency[] = [];
   if (backends.store) dependencies.push({ name: `store:${backends.store.kind}`, isReady: () => backends.store!.isReady() });
   if (backends.queue) dependencies.push({ name: `queue:${backends.queue.kind}`, isReady: () => backends.queue!.isReady() });
   const lifecycle = new Lifecycle(dependencies);
+  const metrics = createMetrics({ role: settings.id, app, version: settings.version, isReady: () => lifecycle.readiness().ready });
+  // One provider per role, even when several roles share this process: each span must carry its own role's service.name.
+  const tracing = createTracing({
+    serviceName: app,
+    version: settings.version,
+    zipkinUrl: settings.zipkinUrl,
+    sampleRatio: settings.traceSampleRatio,
+    exporter: options.spanExporter,
+    onExport: reportExports(metrics, log),
+  });
   const sinks: Sink[] = [];
-  if (settings.store) sinks.push(storeSink(need(backends.store, 'store'), settings.store, metrics));
-  if (settings.publish) sinks.push(publishSink(need(backends.queue, 'queue'), settings.publish.queue, metrics));
+  if (settings.store) sinks.push(storeSink(need(backends.store, 'store'), settings.store, metrics, tracing));
+  if (settings.publish) sinks.push(publishSink(need(backends.queue, 'queue'), settings.publish.queue, metrics, tracing));
   const { handle } = createApp({
     settings,
     sinks,
     metrics,
+    tracing,
     lifecycle,
     log,
     transport: options.transport ?? new HttpUpstreamTransport(),
@@ -73,7 +89,7 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
     allowedOrigins: settings.edge?.allowedOrigins,
     allowCredentials: settings.edge?.allowCredentials,
   });
-  return { handle, lifecycle, metrics };
+  return { handle, lifecycle, metrics, tracing };
 }
 
 export async function startRole(
@@ -83,7 +99,7 @@ export async function startRole(
   options: RoleOptions,
 ): Promise<RunningRole> {
   const { log } = options;
-  const { handle, lifecycle, metrics } = buildRole(settings, config, backends, options);
+  const { handle, lifecycle, metrics, tracing } = buildRole(settings, config, backends, options);
   // Listen before connecting: liveness answers at once, readiness stays false until the data plane is up.
   const server: Listening = await listen(handle, settings.port, options.hostname);
   lifecycle.phase = 'serving';
@@ -95,7 +111,7 @@ export async function startRole(
       try {
         await Promise.all([backends.store?.connect(), backends.queue?.connect()]);
         if (settings.consume && !stopped) {
-          subscription = await consumeGreetings(need(backends.queue, 'queue'), need(backends.store, 'store'), settings.consume, metrics, log);
+          subscription = await consumeGreetings(need(backends.queue, 'queue'), need(backends.store, 'store'), settings.consume, metrics, log, tracing);
         }
         return;
       } catch (err) {
@@ -105,9 +121,12 @@ export async function startRole(
     }
   };
   const connected = connect();
-  const readyGauge = setInterval(() => metrics.setReady(lifecycle.readiness().ready), 1000);
-  readyGauge.unref?.();
-  log.info('serving', { port: server.port, upstreams: settings.upstreams.map((u) => u.id), version: settings.version });
+  log.info('serving', {
+    port: server.port,
+    upstreams: settings.upstreams.map((u) => u.id),
+    version: settings.version,
+    tracing: tracing ? { sampleRatio: settings.traceSampleRatio } : 'off',
+  });
 
   const role: RunningRole = {
     settings,
@@ -116,7 +135,6 @@ export async function startRole(
     lifecycle,
     async drain() {
       lifecycle.phase = 'draining';
-      metrics.setReady(false);
       // Keep serving while the drain delay runs: endpoint removal takes seconds to reach every kube-proxy and sidecar,
       // and requests routed here in that window must still be answered, not refused.
       if (settings.drainDelayMs > 0) {
@@ -126,10 +144,11 @@ export async function startRole(
     },
     async close() {
       stopped = true;
-      clearInterval(readyGauge);
       await server.stop();
       await connected;
       await subscription?.cancel();
+      // Last: the spans of the requests and messages just finished are in the batch, and must reach the collector.
+      await tracing?.shutdown();
       log.info('stopped');
     },
     async stop() {

@@ -25,7 +25,7 @@ export function createBackends(settings: RoleSettings, log: Logger, shared?: Req
   else if (needs.store) store = shared?.store ?? new MemoryStore();
   let queue: RoleBackends['queue'];
   if (needs.queue && settings.rabbitmqUrl) queue = new (rabbitModule().RabbitQueue)(settings.rabbitmqUrl, { log: logTo });
-  else if (needs.queue) queue = shared?.queue ?? new MemoryQueue();
+  else if (needs.queue) queue = shared?.queue ?? new MemoryQueue(settings.memoryQueueLimit);
   return { store, queue };
 }
 

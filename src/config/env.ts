@@ -44,6 +44,8 @@ export interface EnvSettings {
   traceSampleRatio: number;
   /** Where the UI links a trace id: a Zipkin or Jaeger UI base URL. */
   traceUiUrl?: string;
+  /** Messages an embedded in-memory queue holds before publishing is refused. */
+  memoryQueueLimit?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -126,6 +128,7 @@ export function readEnv(env: Env = process.env): EnvSettings {
     zipkinUrl: url('ZIPKIN_URL', ['http:', 'https:']),
     traceSampleRatio: ratio('TRACE_SAMPLE_RATIO') ?? 1,
     traceUiUrl: url('TRACE_UI_URL', ['http:', 'https:']),
+    memoryQueueLimit: int('MEMORY_QUEUE_LIMIT', 1, 10_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return settings;

@@ -37,6 +37,7 @@ export interface RoleSettings {
   zipkinUrl?: string;
   traceSampleRatio: number;
   traceUiUrl?: string;
+  memoryQueueLimit?: number;
 }
 
 /** The config named by CONFIG_PATH, or the one compiled into the binary. */
@@ -113,6 +114,7 @@ export function resolveRole(config: PlatformConfig, id: string, env: EnvSettings
     zipkinUrl: env.zipkinUrl,
     traceSampleRatio: env.traceSampleRatio,
     traceUiUrl: env.traceUiUrl,
+    memoryQueueLimit: env.memoryQueueLimit,
   };
   if (settings.edge?.allowCredentials && settings.edge.allowedOrigins.includes('*'))
     throw new ConfigError([{ file: 'environment', path: 'ALLOWED_ORIGINS', reason: "'*' cannot be combined with allowCredentials in the config" }]);

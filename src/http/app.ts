@@ -1,11 +1,14 @@
 /**
  * The HTTP face of a role: its routes, CORS at the edge, JSON errors for everything that goes wrong, and the per-request
- * wrapper that sets the request context (for log lines), counts the request and times it.
+ * wrapper that sets the request context (for log lines), traces, counts and times the request.
  */
 import { randomUUID } from 'node:crypto';
+import { context } from '@opentelemetry/api';
 import { Elysia } from 'elysia';
 import { edgeCors } from '../roles/edge/cors';
-import { requestContext } from '../telemetry/log';
+import { requestContext, type RequestContext } from '../telemetry/log';
+import { endServerSpan, isSampled, startServerSpan } from '../telemetry/spans';
+import { failSpan } from '../telemetry/tracing';
 import { registerRoutes, ROUTES, type RouteDeps, type RouteSpec } from './routes';
 
 export interface AppDeps extends RouteDeps {
@@ -18,6 +21,17 @@ export type Handler = (request: Request) => Promise<Response>;
 interface CompiledRoute {
   spec: RouteSpec;
   pattern: RegExp;
+}
+
+/** Probes and scrapes are not traced: every few seconds per pod, they would bury the traces anyone looks for. */
+const UNTRACED_ROUTES = new Set(['/api/health', '/api/ready', '/api/metrics']);
+
+/** The path of a request URL without building a URL object (this runs on every request). */
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const end = url.indexOf('?', start);
+  return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
 export function compileRoutes(edge: boolean): CompiledRoute[] {
@@ -49,15 +63,52 @@ export function createApp(deps: AppDeps): { handle: Handler } {
     })
     .use(registerRoutes(deps));
 
+  const { tracing } = deps;
+  // Only the edge names the trace in its answer: the browser UI links it; between roles the caller already knows it.
+  const answerTraceId = edge;
+  const routeOf = (pathname: string) => routes.find((r) => r.pattern.test(pathname))?.spec.path ?? 'unmatched';
+
+  /** Inside a SERVER span; at the edge the answer names the trace when it is recorded, so the UI can link to it. */
+  const handleTraced = async (request: Request, route: string, pathname: string, requestId: string): Promise<Response> => {
+    const { span, ctx } = startServerSpan(tracing!, request, route, pathname, requestId);
+    const ids = span.spanContext();
+    const logContext: RequestContext = { requestId, traceId: ids.traceId, spanId: ids.spanId };
+    let response: Response;
+    try {
+      response = await context.with(ctx, () => requestContext.run(logContext, () => app.handle(request)));
+    } catch (err) {
+      failSpan(span, (err as Error).message, 'error');
+      span.end();
+      throw err;
+    }
+    endServerSpan(span, response.status);
+    if (answerTraceId && isSampled(span)) response.headers.set('x-b3-traceid', ids.traceId);
+    return response;
+  };
+
+  /**
+   * Tracing off (or a probe): log lines carry the caller's trace id, an Envoy sidecar's typically, and so does the edge's answer
+   * unless the caller said it is not recorded. None is made up: an id that no collector records would be a dead link in the UI.
+   */
+  const handleUntraced = async (request: Request, requestId: string): Promise<Response> => {
+    const { headers } = request;
+    const traceId = headers.get('x-b3-traceid');
+    const logContext: RequestContext = traceId ? { requestId, traceId, spanId: headers.get('x-b3-spanid') ?? undefined } : { requestId };
+    const response = await requestContext.run(logContext, () => app.handle(request));
+    if (answerTraceId && traceId && headers.get('x-b3-sampled') !== '0') response.headers.set('x-b3-traceid', traceId);
+    return response;
+  };
+
   const handle: Handler = async (request) => {
     const started = performance.now();
-    const requestId = request.headers.get('x-request-id') ?? randomUUID();
+    let requestId = request.headers.get('x-request-id');
     // Forward a request id even when no proxy set one, so every hop's log lines for one call share it.
-    if (!request.headers.has('x-request-id')) request.headers.set('x-request-id', requestId);
-    const response = await requestContext.run({ requestId }, () => app.handle(request));
+    if (!requestId) request.headers.set('x-request-id', (requestId = randomUUID()));
+    const pathname = pathOf(request.url);
+    const route = routeOf(pathname);
+    const response =
+      tracing && !UNTRACED_ROUTES.has(route) ? await handleTraced(request, route, pathname, requestId) : await handleUntraced(request, requestId);
     response.headers.set('x-request-id', requestId);
-    const { pathname } = new URL(request.url);
-    const route = routes.find((r) => r.pattern.test(pathname))?.spec.path ?? 'unmatched';
     deps.metrics.request(request.method, route, response.status, (performance.now() - started) / 1000);
     return response;
   };

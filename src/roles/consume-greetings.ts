@@ -8,6 +8,8 @@ import type { StoreTarget } from '../config/schema';
 import { greetingProblem, type Greeting } from '../greeting';
 import type { Logger } from '../telemetry/log';
 import type { Metrics } from '../telemetry/metrics';
+import { traceConsume, traceStoreOperation } from '../telemetry/spans';
+import type { Tracing } from '../telemetry/tracing';
 
 export interface ConsumeOptions {
   queue: string;
@@ -15,9 +17,20 @@ export interface ConsumeOptions {
   store: StoreTarget;
 }
 
-export function handleDelivery(store: GreetingStore, options: ConsumeOptions, metrics: Metrics, log: Logger) {
+/** Where a traced consumer's spans go, and what messaging system they name. */
+export interface ConsumeTracing {
+  tracing: Tracing;
+  system: string;
+}
+
+export function handleDelivery(store: GreetingStore, options: ConsumeOptions, metrics: Metrics, log: Logger, traced?: ConsumeTracing) {
   const collection = `${options.store.database}.${options.store.collection}`;
-  return async (delivery: Delivery): Promise<Disposition> => {
+  const tracing = traced?.tracing;
+  const system = traced?.system ?? 'unknown';
+  // Every message is handled in its own log context (and, traced, inside a CONSUMER span under the publisher's span).
+  return (delivery: Delivery): Promise<Disposition> => traceConsume(tracing, system, options.queue, delivery, () => handle(delivery));
+
+  async function handle(delivery: Delivery): Promise<Disposition> {
     let greeting: unknown;
     try {
       greeting = JSON.parse(delivery.body);
@@ -28,7 +41,9 @@ export function handleDelivery(store: GreetingStore, options: ConsumeOptions, me
     if (problem) return settle({ action: 'dead-letter', reason: `not a greeting: ${problem}` });
     const started = performance.now();
     try {
-      const outcome = await store.insert(options.store, greeting as Greeting);
+      const outcome = await (tracing
+        ? traceStoreOperation(tracing, store.kind, options.store, 'insert', () => store.insert(options.store, greeting as Greeting))
+        : store.insert(options.store, greeting as Greeting));
       metrics.storeOperation(collection, 'insert', outcome === 'stored' ? 'ok' : 'duplicate', (performance.now() - started) / 1000);
       if (outcome === 'duplicate') log.info('duplicate delivery acknowledged', { id: (greeting as Greeting).id });
       return settle({ action: 'ack' });
@@ -36,7 +51,7 @@ export function handleDelivery(store: GreetingStore, options: ConsumeOptions, me
       metrics.storeOperation(collection, 'insert', 'error', (performance.now() - started) / 1000);
       return settle({ action: 'requeue', reason: `cannot store in ${collection}: ${(err as Error).message}` });
     }
-  };
+  }
 
   function settle(disposition: Disposition): Disposition {
     if (disposition.action === 'ack') metrics.consume(options.queue, 'acked');
@@ -57,6 +72,8 @@ export function consumeGreetings(
   options: ConsumeOptions,
   metrics: Metrics,
   log: Logger,
+  tracing?: Tracing,
 ): Promise<Subscription> {
-  return queue.consume(options.queue, options.prefetch, handleDelivery(store, options, metrics, log));
+  const traced = tracing ? { tracing, system: queue.kind } : undefined;
+  return queue.consume(options.queue, options.prefetch, handleDelivery(store, options, metrics, log, traced));
 }

@@ -5,7 +5,9 @@
 import type { Upstream } from '../config/settings';
 import type { GreetingEntry } from '../greeting';
 import type { Metrics } from '../telemetry/metrics';
-import type { UpstreamTransport } from '../transport/upstream';
+import { traceUpstreamCall } from '../telemetry/spans';
+import type { Tracing } from '../telemetry/tracing';
+import type { UpstreamCall, UpstreamTransport } from '../transport/upstream';
 
 export interface FanOutResult {
   entries: GreetingEntry[];
@@ -19,11 +21,17 @@ export interface FanOutDeps {
   transport: UpstreamTransport;
   metrics: Metrics;
   timeoutMs: number;
+  /** Present when tracing is on: every call gets a CLIENT span and carries its B3 context. */
+  tracing?: Tracing;
 }
 
 export async function fanOut(deps: FanOutDeps, upstreams: Upstream[], headers: Record<string, string>): Promise<FanOutResult> {
+  const { transport, tracing } = deps;
   const answers = await Promise.all(
-    upstreams.map((upstream) => deps.transport.call({ upstream, headers, timeoutMs: deps.timeoutMs })),
+    upstreams.map((upstream) => {
+      const call = { upstream, headers, timeoutMs: deps.timeoutMs };
+      return tracing ? traceUpstreamCall(tracing, call, (traced: UpstreamCall) => transport.call(traced)) : transport.call(call);
+    }),
   );
   const result: FanOutResult = { entries: [], degraded: false, timings: [] };
   answers.forEach((answer, i) => {

@@ -6,6 +6,8 @@ import type { GreetingQueue, GreetingStore } from '../backends/types';
 import type { StoreTarget } from '../config/schema';
 import type { Greeting } from '../greeting';
 import type { Metrics } from '../telemetry/metrics';
+import { tracePublish, traceStoreOperation } from '../telemetry/spans';
+import type { Tracing } from '../telemetry/tracing';
 
 export interface Sink {
   /** What the sink does, for the error message ("store", "publish"). */
@@ -16,14 +18,16 @@ export interface Sink {
 
 export class SinkError extends Error {}
 
-export function storeSink(store: GreetingStore, target: StoreTarget, metrics: Metrics): Sink {
+export function storeSink(store: GreetingStore, target: StoreTarget, metrics: Metrics, tracing?: Tracing): Sink {
   const collection = `${target.database}.${target.collection}`;
   return {
     name: 'store',
     async accept(greeting) {
       const started = performance.now();
       try {
-        const outcome = await store.insert(target, greeting);
+        const outcome = await (tracing
+          ? traceStoreOperation(tracing, store.kind, target, 'insert', () => store.insert(target, greeting))
+          : store.insert(target, greeting));
         metrics.storeOperation(collection, 'insert', outcome === 'stored' ? 'ok' : 'duplicate', (performance.now() - started) / 1000);
       } catch (err) {
         metrics.storeOperation(collection, 'insert', 'error', (performance.now() - started) / 1000);
@@ -33,12 +37,14 @@ export function storeSink(store: GreetingStore, target: StoreTarget, metrics: Me
   };
 }
 
-export function publishSink(queue: GreetingQueue, queueName: string, metrics: Metrics): Sink {
+export function publishSink(queue: GreetingQueue, queueName: string, metrics: Metrics, tracing?: Tracing): Sink {
   return {
     name: 'publish',
     async accept(greeting, headers) {
       try {
-        await queue.publish(queueName, greeting, headers);
+        await (tracing
+          ? tracePublish(tracing, queue.kind, queueName, greeting.id, headers, (carried) => queue.publish(queueName, greeting, carried))
+          : queue.publish(queueName, greeting, headers));
         metrics.publish(queueName, 'confirmed');
       } catch (err) {
         metrics.publish(queueName, 'refused');

@@ -11,6 +11,8 @@ export interface MetricsOptions {
   role: string;
   app: string;
   version: string;
+  /** Read at every scrape, so the gauge is never stale (no timer to keep in step with the lifecycle). */
+  isReady?: () => boolean;
 }
 
 /** Which runtime really runs us: Bun reports a Node-compatible `process.version`, which alone would mislead. */
@@ -21,7 +23,7 @@ export function runtimeInfo(): { runtime: string; runtimeVersion: string; nodeCo
     : { runtime: 'node', runtimeVersion: process.version, nodeCompat: process.version };
 }
 
-export function createMetrics({ role, app, version }: MetricsOptions) {
+export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
   const registry = new Registry();
   registry.setDefaultLabels({ app, version });
   collectDefaultMetrics({ register: registry });
@@ -72,7 +74,21 @@ export function createMetrics({ role, app, version }: MetricsOptions) {
     labelNames: ['role', 'queue', 'disposition'] as const,
     registers,
   });
-  const ready = new Gauge({ name: 'greeting_mesh_ready', help: '1 while the role reports ready.', labelNames: ['role'] as const, registers });
+  const spansExported = new Counter({
+    name: 'tracing_spans_exported_total',
+    help: 'Spans sent to the Zipkin collector, by result: ok, or failed (the collector did not take the batch; those spans are lost).',
+    labelNames: ['role', 'result'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'greeting_mesh_ready',
+    help: '1 while the role reports ready (what /api/ready answers), else 0.',
+    labelNames: ['role'] as const,
+    registers,
+    collect() {
+      this.set({ role }, isReady?.() ? 1 : 0);
+    },
+  });
   const rt = runtimeInfo();
   new Gauge({
     name: 'greeting_mesh_build_info',
@@ -101,8 +117,8 @@ export function createMetrics({ role, app, version }: MetricsOptions) {
     consume(queue: string, disposition: 'acked' | 'requeued' | 'dead_lettered') {
       consumed.inc({ role, queue, disposition });
     },
-    setReady(isReady: boolean) {
-      ready.set({ role }, isReady ? 1 : 0);
+    spansExported(count: number, result: 'ok' | 'failed') {
+      spansExported.inc({ role, result }, count);
     },
   };
 }

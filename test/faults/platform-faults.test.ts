@@ -6,7 +6,7 @@
  * FerretDB vs MongoDB: the code relies on a unique index on `id` and on duplicate-key error 11000 to recognise a redelivery;
  * FerretDB implements both like MongoDB does (the data-plane contract tests check it), so nothing here depends on the difference.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { afterAll, beforeAll, beforeEach, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { connect as amqpConnect } from 'amqplib';
 import { MongoClient } from 'mongodb';
@@ -44,6 +44,11 @@ await describeWithBackends('the platform against broker, consumer and database f
     await platform?.stop();
     await client?.close();
   });
+
+  // A test starts once the previous one's fault has healed: every role ready, so D and F are connected again.
+  beforeEach(async () => {
+    await Promise.all([...platform.roles.keys()].map((id) => platform.waitReady(id, 30_000)));
+  }, 40_000);
 
   /** Sends `total` greetings through A, `concurrency` at a time; `during(sent)` runs once after each request. */
   async function drive(total: number, concurrency: number, during: (sent: number) => Promise<void> | void = () => undefined) {

@@ -1,0 +1,194 @@
+/**
+ * The traces of one role. Each role has its own TracerProvider (service.name `service-<id>`), because the local platform
+ * runs all roles in one process and every span must name the role that made it; the tracer reaches the code through deps,
+ * never through the global provider. What is process-wide is harmless to share: the AsyncLocalStorage context manager
+ * (which span is active in this async flow). Propagation is B3 multi-header, what Envoy uses.
+ *
+ * Auto-instrumentation does not see Bun's fetch or Bun.serve, so the roles start their spans themselves (spans.ts).
+ * With no ZIPKIN_URL there is no Tracing object at all: callers test for `undefined`, so tracing off costs one branch.
+ */
+import {
+  context,
+  isSpanContextValid,
+  ROOT_CONTEXT,
+  SamplingDecision,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type Context,
+  type Sampler,
+  type SamplingResult,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  TraceIdRatioBasedSampler,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { DEBUG, DEBUG_ROOT, DEFERRED, extractB3, injectB3 } from './b3';
+
+export interface TracingOptions {
+  /** `service-<id>`: the name Zipkin shows, the same as the Kubernetes Service and the `app` label. */
+  serviceName: string;
+  version: string;
+  /** Zipkin v2 span endpoint (e.g. http://zipkin.istio-system:9411/api/v2/spans). */
+  zipkinUrl?: string;
+  /** Share of new traces recorded when no upstream decided (0..1). */
+  sampleRatio: number;
+  /** Where spans go instead of Zipkin (tests). */
+  exporter?: SpanExporter;
+  /** Told how every batch fared (`error` when the collector did not take it), so lost spans show in metrics and logs. */
+  onExport?: (spans: number, error?: Error) => void;
+}
+
+/**
+ * Batching: one POST per second or per 512 spans, whichever comes first. A second is what Zipkin's own reporters wait, and
+ * keeps a trace visible almost at once; the queue bound keeps memory flat when the collector is slow or gone (spans beyond
+ * it are dropped, requests never wait for the exporter).
+ */
+const BATCH = { scheduledDelayMillis: 1000, maxExportBatchSize: 512, maxQueueSize: 8192, exportTimeoutMillis: 5000 };
+/** Longest a stop waits for the last spans to reach the collector; the kubelet's grace period is longer. */
+const FLUSH_TIMEOUT_MS = 5000;
+
+let contextManagerInstalled = false;
+/** The context manager is process-wide; installing it twice would be refused (and logged) by the API. */
+function installContextManager(): void {
+  if (contextManagerInstalled) return;
+  contextManagerInstalled = true;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+}
+
+/**
+ * Follows the caller's decision (x-b3-sampled, or x-b3-flags: 1 for debug); applies the ratio only where a trace starts or the
+ * caller deferred. The SDK's ParentBasedSampler would treat a deferred B3 context as "not sampled", dropping every trace
+ * whose proxy left the choice to the app.
+ */
+export class IncomingOrRatioSampler implements Sampler {
+  private readonly ratio: TraceIdRatioBasedSampler;
+
+  constructor(ratio: number) {
+    this.ratio = new TraceIdRatioBasedSampler(ratio);
+  }
+
+  shouldSample(ctx: Context, traceId: string): SamplingResult {
+    const parent = trace.getSpanContext(ctx);
+    if (parent && isSpanContextValid(parent) && !(parent.isRemote && ctx.getValue(DEFERRED) === true)) {
+      return { decision: parent.traceFlags & TraceFlags.SAMPLED ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
+    }
+    return this.ratio.shouldSample(ctx, traceId);
+  }
+
+  toString(): string {
+    return `IncomingOrRatioSampler{${this.ratio.toString()}}`;
+  }
+}
+
+/** Reports each batch's fate: on its own the SDK tells only OpenTelemetry's diag logger, which nobody reads. */
+class ReportingExporter implements SpanExporter {
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly report: (spans: number, error?: Error) => void,
+  ) {}
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.inner.export(spans, (result) => {
+      this.report(spans.length, result.code === ExportResultCode.SUCCESS ? undefined : (result.error ?? new Error('export failed')));
+      done(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+/** A span and the context in which it is the active span (what code running "inside" it should see). */
+export interface Scope {
+  span: Span;
+  ctx: Context;
+}
+
+export class Tracing {
+  constructor(
+    readonly tracer: Tracer,
+    private readonly provider: BasicTracerProvider,
+  ) {}
+
+  /** SERVER span of an HTTP request, continuing the B3 context it came with. */
+  startServer(headers: Headers, name: string, attributes: Attributes): Scope {
+    return this.startRemoteChild(extractB3((header) => headers.get(header)), name, SpanKind.SERVER, attributes);
+  }
+
+  /** CONSUMER span of a message, continuing the B3 context the producer put in its headers. */
+  startConsumer(headers: Record<string, string>, name: string, attributes: Attributes): Scope {
+    return this.startRemoteChild(extractB3((header) => headers[header]), name, SpanKind.CONSUMER, attributes);
+  }
+
+  /** A span under whatever span is active here (the request's SERVER span, the message's CONSUMER span). */
+  startChild(name: string, kind: SpanKind, attributes: Attributes): Span {
+    return this.tracer.startSpan(name, { kind, attributes }, context.active());
+  }
+
+  /**
+   * The headers for a call made inside `span`: the forwarded ones (x-request-id, x-ot-span-context) with every B3 header
+   * replaced by the span's own, so the callee's span becomes a child of this one and not of our caller's.
+   */
+  headersFor(span: Span, forwarded: Record<string, string>): Record<string, string> {
+    const parentId = (span as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
+    return injectB3(span.spanContext(), parentId, context.active().getValue(DEBUG) === true, forwarded);
+  }
+
+  /** Sends every finished span now instead of at the next batch. */
+  flush(): Promise<void> {
+    return this.provider.forceFlush();
+  }
+
+  /** Sends every finished span, then stops; bounded, so a dead collector cannot hold up a shutdown. */
+  async shutdown(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_TIMEOUT_MS)));
+    await Promise.race([this.provider.forceFlush().then(() => this.provider.shutdown()), timeout]).catch(() => undefined);
+    clearTimeout(timer);
+  }
+
+  private startRemoteChild(parent: Context, name: string, kind: SpanKind, attributes: Attributes): Scope {
+    const span = this.tracer.startSpan(name, { kind, attributes }, parent);
+    // The code inside sees only this span (and debug, which must travel on), not the caller's context.
+    return { span, ctx: trace.setSpan(parent.getValue(DEBUG) === true ? DEBUG_ROOT : ROOT_CONTEXT, span) };
+  }
+}
+
+/** Marks a span failed; the reason shows as Zipkin's `error` tag. */
+export function failSpan(span: Span, reason: string, errorType?: string): void {
+  span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+  if (errorType) span.setAttribute('error.type', errorType);
+}
+
+/** The Tracing of one role, or undefined when no Zipkin endpoint (and no test exporter) is configured: tracing off. */
+export function createTracing(options: TracingOptions): Tracing | undefined {
+  let exporter = options.exporter ?? (options.zipkinUrl ? new ZipkinExporter({ url: options.zipkinUrl }) : undefined);
+  if (!exporter) return undefined;
+  if (options.onExport) exporter = new ReportingExporter(exporter, options.onExport);
+  installContextManager();
+  const provider = new BasicTracerProvider({
+    // Only what identifies the role: Zipkin copies every resource attribute into every span's tags.
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName, [ATTR_SERVICE_VERSION]: options.version }),
+    sampler: new IncomingOrRatioSampler(options.sampleRatio),
+    spanProcessors: [new BatchSpanProcessor(exporter, { ...BATCH })],
+  });
+  return new Tracing(provider.getTracer('greeting-mesh', options.version), provider);
+}

@@ -1,0 +1,101 @@
+/**
+ * The Grafana dashboard under deploy/grafana/ queries only what the service exports: every series name in every query is
+ * in a running role's /api/metrics, and every label a query filters or groups by is a label of that series.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readEnv } from '../../src/config/env';
+import { loadConfig } from '../../src/config/settings';
+import { startInProcess, type InProcessPlatform } from '../../src/platform/in-process';
+import { ROOT } from '../support/service-binary';
+import { roleUnderTest } from '../support/role-under-test';
+import { exportedNames } from './prom-text';
+import { labelValuesParts, promqlParts, type PromqlParts } from './promql-names';
+
+const DASHBOARD = join(ROOT, 'deploy', 'grafana', 'greeting-mesh-dashboard.json');
+
+interface Panel {
+  type: string;
+  title: string;
+  targets?: { expr: string }[];
+  panels?: Panel[];
+}
+interface Dashboard {
+  panels: Panel[];
+  templating: { list: { name: string; type: string; query?: string | { query: string } }[] };
+}
+
+const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
+const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).filter((p) => p.type !== 'row');
+const queries: { where: string; parts: PromqlParts }[] = [
+  ...panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}": ${t.expr}`, parts: promqlParts(t.expr) }))),
+  ...dashboard.templating.list
+    .filter((v) => v.type === 'query')
+    .map((v) => {
+      const query = typeof v.query === 'string' ? v.query : v.query!.query;
+      const parts = labelValuesParts(query);
+      if (!parts) throw new Error(`variable ${v.name}: not a label_values() query: ${query}`);
+      return { where: `variable ${v.name}: ${query}`, parts };
+    }),
+];
+
+let platform: InProcessPlatform;
+let exported = new Set<string>();
+
+beforeAll(async () => {
+  const { config } = loadConfig();
+  platform = await startInProcess(config, { env: readEnv({ LOG_LEVEL: 'error', DRAIN_DELAY_MS: '0' }), ephemeralPorts: true });
+  // One whole request first, so the scrape is what Prometheus sees from a platform at work.
+  await (await fetch(`${platform.url('a')}/api/greeting`)).arrayBuffer();
+  for (const id of platform.roles.keys()) {
+    for (const name of exportedNames(await (await fetch(`${platform.url(id)}/api/metrics`)).text())) exported.add(name);
+  }
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+const { registry } = roleUnderTest('a').metrics;
+
+/** Label names a series can carry: the family's own, the registry's default labels, and `le` on histogram buckets. */
+function labelsOf(series: string): Set<string> {
+  const family = registry.getSingleMetric(series) ?? registry.getSingleMetric(series.replace(/_(bucket|sum|count)$/, ''));
+  const own = (family as unknown as { labelNames?: string[] } | undefined)?.labelNames ?? [];
+  return new Set([...own, 'app', 'version', ...(series.endsWith('_bucket') ? ['le'] : [])]);
+}
+
+describe('Grafana dashboard', () => {
+  test('has the panels the issue asks for: request rate, error rate, latency per role, upstream latency, queue flow', () => {
+    const titles = panels.map((p) => p.title);
+    for (const want of ['Request rate', 'Error rate', 'Latency p95', 'Upstream latency p95', 'Published', 'Consumed']) expect(titles).toContain(want);
+  });
+
+  test('every panel has at least one query, and every query names at least one series', () => {
+    expect(panels.filter((p) => !p.targets?.length).map((p) => p.title)).toEqual([]);
+    expect(queries.filter((q) => q.parts.metrics.length === 0).map((q) => q.where)).toEqual([]);
+  });
+
+  test('every series a query names is exported by the running roles', () => {
+    expect(exported.has('http_server_requests_total')).toBe(true);
+    const unknown = queries.flatMap((q) => q.parts.metrics.filter((m) => !exported.has(m)).map((m) => `${m} in ${q.where}`));
+    expect(unknown).toEqual([]);
+  });
+
+  test('every label a query filters or groups by is a label of the series it queries', () => {
+    const wrong = queries.flatMap((q) => {
+      const allowed = new Set(q.parts.metrics.flatMap((m) => [...labelsOf(m)]));
+      return q.parts.labels.filter((l) => !allowed.has(l)).map((l) => `label ${l} in ${q.where}`);
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  test('the name extractor finds names and labels and would catch a typo', () => {
+    const parts = promqlParts('histogram_quantile(0.95, sum by (role, le) (rate(http_server_request_duration_seconds_bucket{app=~"$app", route="/x"}[$__rate_interval])))');
+    expect(parts).toEqual({ metrics: ['http_server_request_duration_seconds_bucket'], labels: ['app', 'route', 'role', 'le'] });
+    expect(promqlParts('sum(rate(http_server_request_total[5m])) / 2').metrics.filter((m) => !exported.has(m))).toEqual(['http_server_request_total']);
+    expect([...labelsOf('http_server_request_duration_seconds_bucket')].sort()).toEqual(['app', 'le', 'method', 'role', 'route', 'status', 'version']);
+    expect(labelsOf('process_cpu_seconds_total').has('role')).toBe(false);
+  });
+});

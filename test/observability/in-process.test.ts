@@ -1,0 +1,69 @@
+/**
+ * The default local run (all roles in one process, real HTTP between them, the embedded queue carrying D's greetings to F)
+ * exporting to a real Zipkin v2 collector stand-in. One process, but one TracerProvider per role: every span must still
+ * name its own role, and the message leg must join the request's trace through the message headers.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readEnv } from '../../src/config/env';
+import { loadConfig } from '../../src/config/settings';
+import { startInProcess, type InProcessPlatform } from '../../src/platform/in-process';
+import { countProblems, expectedCounts, scrapeAll } from './expected-counts';
+import { spansPerRequest, traceProblems } from './trace-shape';
+import { zipkinCollector } from './zipkin-collector';
+
+const { config } = loadConfig();
+const WHOLE = { queueLeg: true };
+const collector = zipkinCollector();
+let platform: InProcessPlatform | undefined;
+
+beforeAll(async () => {
+  const env = readEnv({ ZIPKIN_URL: collector.url, TRACE_SAMPLE_RATIO: '1', LOG_LEVEL: 'error', DRAIN_DELAY_MS: '0' });
+  platform = await startInProcess(config, { env, ephemeralPorts: true });
+});
+
+afterAll(async () => {
+  await platform?.stop();
+  collector.stop();
+});
+
+const askA = async () => {
+  const response = await fetch(`${platform!.url('a')}/api/greeting`);
+  expect(response.status).toBe(200);
+  await response.arrayBuffer();
+  return response.headers.get('x-b3-traceid')!;
+};
+
+describe('traces and metrics of the local run (one process)', () => {
+  test('one request to A yields one trace over all eight roles, F consuming under D producing', async () => {
+    const traceId = await askA();
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    const want = spansPerRequest(config, WHOLE);
+    // Batches leave about once a second.
+    await collector.waitFor(() => collector.trace(traceId).length >= want);
+    const spans = collector.trace(traceId);
+    expect(traceProblems(config, spans, WHOLE)).toEqual([]);
+    expect(spans).toHaveLength(want);
+  });
+
+  test('after N requests every role counts them: requests, upstream calls, writes, publishes, acks', async () => {
+    const n = 7;
+    const before = await scrapeAll(config, platform!.url);
+    await Promise.all(Array.from({ length: n }, askA));
+    const expected = expectedCounts(config, WHOLE);
+    // F acknowledges after A has answered (the message leg is asynchronous): poll a little.
+    let problems = countProblems(expected, before, await scrapeAll(config, platform!.url), n);
+    for (const deadline = Date.now() + 3000; problems.length > 0 && Date.now() < deadline; ) {
+      await Bun.sleep(50);
+      problems = countProblems(expected, before, await scrapeAll(config, platform!.url), n);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('stopping the platform sends the spans still waiting in the batch', async () => {
+    const traceId = await askA();
+    await platform!.stop();
+    platform = undefined;
+    // No waiting here: stop() must have flushed every role's last spans.
+    expect(collector.trace(traceId)).toHaveLength(spansPerRequest(config, WHOLE));
+  });
+});
