@@ -7,9 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config/settings';
+import { freePort } from '../../src/platform/processes';
 import { serviceBinary } from '../support/service-binary';
+import { zipkinCollector } from '../support/zipkin-collector';
 import { kustomize, matches, ofKind, serviceDeployments, type K8sObject } from './manifests';
 
 const { config } = loadConfig();
@@ -28,37 +29,10 @@ interface Pod {
   exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Where the add-ons' collector is in the cluster; the env must name exactly this, or the spans go nowhere. */
 const CLUSTER_ZIPKIN = { host: 'zipkin.istio-system', port: '9411', path: '/api/v2/spans' };
 
-/** A stand-in for the Zipkin collector: accepts span batches and keeps which service sent spans in which trace. */
-function zipkinCollector() {
-  const spans: { traceId: string; localEndpoint?: { serviceName?: string } }[] = [];
-  const server = Bun.serve({
-    port: 0,
-    hostname: '127.0.0.1',
-    async fetch(request) {
-      if (request.method !== 'POST' || new URL(request.url).pathname !== CLUSTER_ZIPKIN.path)
-        return new Response(null, { status: 404 });
-      spans.push(...((await request.json()) as typeof spans));
-      return new Response(null, { status: 202 });
-    },
-  });
-  return { url: `http://127.0.0.1:${server.port}${CLUSTER_ZIPKIN.path}`, spans, stop: () => server.stop(true) };
-}
-
-const collector = zipkinCollector();
+const collector = zipkinCollector(CLUSTER_ZIPKIN.path);
 const container = (d: K8sObject) => d.spec.template.spec.containers[0];
 const serviceFor = (d: K8sObject) => services.find((s) => matches(s.spec.selector, d.spec.template.metadata.labels))!;
 

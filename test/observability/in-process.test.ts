@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/settings';
 import { startInProcess, type InProcessPlatform } from '../../src/platform/in-process';
 import { countProblems, expectedCounts, scrapeAll } from './expected-counts';
 import { spansPerRequest, traceProblems } from './trace-shape';
-import { zipkinCollector } from './zipkin-collector';
+import { zipkinCollector } from '../support/zipkin-collector';
 
 const { config } = loadConfig();
 const WHOLE = { queueLeg: true };

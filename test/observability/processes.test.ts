@@ -10,7 +10,7 @@ import { ProcessPlatform } from '../../src/platform/processes';
 import { serviceBinary } from '../support/service-binary';
 import { countProblems, expectedCounts, scrapeAll } from './expected-counts';
 import { spansPerRequest, traceProblems } from './trace-shape';
-import { zipkinCollector } from './zipkin-collector';
+import { zipkinCollector } from '../support/zipkin-collector';
 
 const { config } = loadConfig();
 const HTTP_ONLY = { queueLeg: false };

@@ -11,7 +11,7 @@ import { describeWithBackends } from '../support/backends';
 import { serviceBinary } from '../support/service-binary';
 import { countProblems, expectedCounts, scrapeAll } from './expected-counts';
 import { spansPerRequest, traceProblems } from './trace-shape';
-import { zipkinCollector } from './zipkin-collector';
+import { zipkinCollector } from '../support/zipkin-collector';
 
 const { config } = loadConfig();
 const WHOLE = { queueLeg: true };

@@ -5,7 +5,7 @@
  * under that PRODUCER span with its own store span beneath. Returns every broken expectation, readable in a test failure.
  */
 import type { PlatformConfig } from '../../src/config/schema';
-import type { ZipkinSpan } from './zipkin-collector';
+import type { ZipkinSpan } from '../support/zipkin-collector';
 
 export interface TraceExpectation {
   /** Whether the message leg (producer to consumer) must be in the trace: it needs a queue both roles share. */

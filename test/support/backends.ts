@@ -14,11 +14,12 @@
 import { afterAll, describe, test } from 'bun:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as amqpConnect } from 'amqplib';
 import { MongoClient } from 'mongodb';
+import { freePort } from '../../src/platform/processes';
 
 export const REPO_ROOT = join(import.meta.dir, '..', '..');
 const INSTALL_HINT = 'run `bash scripts/ci/install-backends.sh` (Debian: installs rabbitmq-server and builds FerretDB into .cache/bin)';
@@ -547,17 +548,8 @@ export async function pingRabbit(url: string): Promise<void> {
   await connection.close();
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** Servers restart on the same port, so it must come from below the ephemeral range (see freePort in processes.ts). */
+export { freePort };
 
 function portClosed(port: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -14,7 +14,8 @@ export interface ZipkinSpan {
   tags?: Record<string, string>;
 }
 
-export function zipkinCollector() {
+/** `path` is where spans are accepted: Zipkin's own `/api/v2/spans` unless a test maps a cluster address onto it. */
+export function zipkinCollector(path = '/api/v2/spans') {
   const spans: ZipkinSpan[] = [];
   let posts = 0;
   const server = Bun.serve({
@@ -22,7 +23,7 @@ export function zipkinCollector() {
     hostname: '127.0.0.1',
     async fetch(request) {
       const { pathname } = new URL(request.url);
-      if (pathname !== '/api/v2/spans') return new Response('not found', { status: 404 });
+      if (pathname !== path) return new Response('not found', { status: 404 });
       if (request.method !== 'POST') return new Response('method not allowed', { status: 405 });
       if (!request.headers.get('content-type')?.startsWith('application/json')) return new Response('want JSON', { status: 415 });
       const body = (await request.json()) as ZipkinSpan[];
@@ -33,7 +34,7 @@ export function zipkinCollector() {
     },
   });
   return {
-    url: `http://127.0.0.1:${server.port}/api/v2/spans`,
+    url: `http://127.0.0.1:${server.port}${path}`,
     spans,
     get posts() {
       return posts;
