@@ -97,15 +97,28 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
     registers,
   }).set({ role, service_version: version, runtime: rt.runtime, runtime_version: rt.runtimeVersion, node_compat_version: rt.nodeCompat }, 1);
 
+  // The hot path records a request and an upstream call per hop. prom-client checks and hashes a label object on every call;
+  // a series bound once per label combination (a bounded set: route templates, statuses, upstreams) skips that work.
+  const requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
+  const upstreamSeries = new Map<string, { observe(v: number): void }>();
+
   return {
     registry,
     request(method: string, route: string, status: number, seconds: number) {
-      const labels = { role, method, route, status: String(status) };
-      requests.inc(labels);
-      requestDuration.observe(labels, seconds);
+      const key = `${method} ${route} ${status}`;
+      let series = requestSeries.get(key);
+      if (!series) {
+        const labels = { role, method, route, status: String(status) };
+        requestSeries.set(key, (series = { count: requests.labels(labels), duration: requestDuration.labels(labels) }));
+      }
+      series.count.inc();
+      series.duration.observe(seconds);
     },
     upstream(upstream: string, outcome: string, seconds: number) {
-      upstreamDuration.observe({ role, upstream, outcome }, seconds);
+      const key = `${upstream} ${outcome}`;
+      let series = upstreamSeries.get(key);
+      if (!series) upstreamSeries.set(key, (series = upstreamDuration.labels({ role, upstream, outcome })));
+      series.observe(seconds);
     },
     storeOperation(collection: string, operation: string, result: 'ok' | 'duplicate' | 'error', seconds: number) {
       storeDuration.observe({ role, collection, operation, result }, seconds);

@@ -72,10 +72,12 @@ await describeWithBackends('RabbitQueue on a real broker', { rabbit: 'control' }
       const second = batch(10, 'after');
       for (const g of second) await publisher.publish(name, g, {});
 
-      // Every confirmed message arrives: the unacked first batch again (redelivered), the second batch once.
+      // Every confirmed message arrives: the unacked first batch again, the second batch once. The first batch is counted by
+      // arrival after the kill, not by the redelivered flag: after an unclean stop the broker may not have persisted that it had
+      // delivered them, and then recovers them as new (seen with RabbitMQ 3.10 classic queues).
       const secondIds = new Set(second.map((g) => g.id));
       const received = () => ({
-        firstRedelivered: new Set(deliveries.filter((d) => firstIds.has(d.messageId!) && d.redelivered).map((d) => d.messageId)).size,
+        firstRedelivered: new Set(deliveries.slice(first.length).filter((d) => firstIds.has(d.messageId!)).map((d) => d.messageId)).size,
         second: deliveries.filter((d) => secondIds.has(d.messageId!)).length,
       });
       await waitUntil(async () => expect(received()).toEqual({ firstRedelivered: 10, second: 10 }), 10_000, 'messages missing after the restart');
