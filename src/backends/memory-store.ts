@@ -15,7 +15,7 @@ export const MEMORY_STORE_LIMIT = 10_000;
 
 export class MemoryStore implements GreetingStore {
   readonly kind = 'memory';
-  private readonly collections = new Map<string, Map<string, Greeting>>();
+  private readonly collections = new Map<string, { docs: Map<string, Greeting>; order: string[]; next: number }>();
 
   constructor(private readonly limit = MEMORY_STORE_LIMIT) {}
 
@@ -23,16 +23,26 @@ export class MemoryStore implements GreetingStore {
 
   async insert(target: StoreTarget, greeting: Greeting): Promise<InsertOutcome> {
     const key = `${target.database}.${target.collection}`;
-    let docs = this.collections.get(key);
-    if (!docs) this.collections.set(key, (docs = new Map()));
+    let collection = this.collections.get(key);
+    if (!collection) this.collections.set(key, (collection = { docs: new Map(), order: [], next: 0 }));
+    const { docs, order } = collection;
     if (docs.has(greeting.id)) return 'duplicate';
     docs.set(greeting.id, greeting);
-    if (docs.size > this.limit) docs.delete(docs.keys().next().value!);
+    // A ring of ids in insertion order: forgetting the oldest is O(1) (iterating a large Map from its start is not).
+    if (order.length < this.limit) order.push(greeting.id);
+    else {
+      docs.delete(order[collection.next]!);
+      order[collection.next] = greeting.id;
+      collection.next = (collection.next + 1) % this.limit;
+    }
     return 'stored';
   }
 
   async list(target: StoreTarget): Promise<Greeting[]> {
-    return [...(this.collections.get(`${target.database}.${target.collection}`)?.values() ?? [])];
+    const collection = this.collections.get(`${target.database}.${target.collection}`);
+    if (!collection) return [];
+    const { docs, order, next } = collection;
+    return [...order.slice(next), ...order.slice(0, next)].map((id) => docs.get(id)!);
   }
 
   isReady(): boolean {

@@ -101,6 +101,7 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
   // a series bound once per label combination (a bounded set: route templates, statuses, upstreams) skips that work.
   const requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   const upstreamSeries = new Map<string, { observe(v: number): void }>();
+  const storeSeries = new Map<string, { observe(v: number): void }>();
 
   return {
     registry,
@@ -121,7 +122,10 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
       series.observe(seconds);
     },
     storeOperation(collection: string, operation: string, result: 'ok' | 'duplicate' | 'error', seconds: number) {
-      storeDuration.observe({ role, collection, operation, result }, seconds);
+      const key = `${collection} ${operation} ${result}`;
+      let series = storeSeries.get(key);
+      if (!series) storeSeries.set(key, (series = storeDuration.labels({ role, collection, operation, result })));
+      series.observe(seconds);
       if (result === 'error') storeErrors.inc({ role, collection, operation });
     },
     publish(queue: string, result: 'confirmed' | 'refused') {
