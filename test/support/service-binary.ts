@@ -1,6 +1,6 @@
 /**
- * The compiled single binary the end-to-end tests run, rebuilt when any source is newer than it (so a test never exercises a
- * stale artifact). CI builds it before the tests; a developer's first `npm test` builds it here.
+ * The built artifacts the end-to-end tests and the benchmark run, rebuilt when any source is newer than they are (so a test
+ * never exercises a stale artifact). CI builds them before the tests; a developer's first `npm test` builds them here.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dir, '..', '..');
 export const BINARY = join(ROOT, 'dist', 'greeting-mesh');
+export const NODE_BUNDLE = join(ROOT, 'dist', 'node', 'service.js');
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -18,11 +19,15 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-export function serviceBinary(): string {
+/** `artifact`, rebuilt with `npm run <script>` first when it is missing or older than the sources and the config. */
+export function freshArtifact(artifact: string, script: string): string {
   const sources = Math.max(newestSource(join(ROOT, 'src')), statSync(join(ROOT, 'config', 'services.json')).mtimeMs);
-  if (!existsSync(BINARY) || statSync(BINARY).mtimeMs < sources) {
-    const built = spawnSync('npm', ['run', '--silent', 'build:binary'], { cwd: ROOT, encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`building the binary failed:\n${built.stdout}\n${built.stderr}`);
+  if (!existsSync(artifact) || statSync(artifact).mtimeMs < sources) {
+    const built = spawnSync('npm', ['run', '--silent', script], { cwd: ROOT, encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`npm run ${script} failed:\n${built.stdout}\n${built.stderr}`);
   }
-  return BINARY;
+  return artifact;
 }
+
+export const serviceBinary = () => freshArtifact(BINARY, 'build:binary');
+export const nodeBundle = () => freshArtifact(NODE_BUNDLE, 'build:node');
