@@ -16,7 +16,7 @@ import type { Logger } from './telemetry/log';
 import { reportExports } from './telemetry/export-report';
 import { createMetrics } from './telemetry/metrics';
 import { createTracing } from './telemetry/tracing';
-import { HttpUpstreamTransport } from './transport/http-upstream';
+import { defaultTransport } from './transport/default-transport';
 import type { UpstreamTransport } from './transport/upstream';
 
 export interface RoleBackends {
@@ -82,7 +82,7 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
     tracing,
     lifecycle,
     log,
-    transport: options.transport ?? new HttpUpstreamTransport(),
+    transport: options.transport ?? defaultTransport(),
     timeoutMs: settings.upstreamTimeoutMs,
     topology: settings.edge ? topology(config, options.traceUiUrl) : undefined,
     echoBodyLimitBytes: settings.edge?.echoBodyLimitBytes,

@@ -1,0 +1,8 @@
+/** The cheapest HTTP client of the runtime we run on: Bun's fetch, or node:http under Node. */
+import { HttpUpstreamTransport } from './http-upstream';
+import { NodeHttpUpstreamTransport } from './node-http-upstream';
+import type { UpstreamTransport } from './upstream';
+
+export function defaultTransport(): UpstreamTransport {
+  return (globalThis as { Bun?: unknown }).Bun ? new HttpUpstreamTransport() : new NodeHttpUpstreamTransport();
+}

@@ -1,0 +1,62 @@
+/** Both HTTP clients behind the upstream seam give the same answers for the same upstream behaviour. */
+import { afterAll, describe, expect, test } from 'bun:test';
+import { makeGreeting } from '../greeting';
+import { upstreamServer } from '../../test/support/upstream-server';
+import { HttpUpstreamTransport } from './http-upstream';
+import { NodeHttpUpstreamTransport } from './node-http-upstream';
+
+const server = upstreamServer({ body: [] });
+afterAll(() => server.stop());
+const upstream = () => ({ id: 'b', name: 'Service B', url: server.url });
+
+for (const [name, transport] of [
+  ['fetch', new HttpUpstreamTransport()],
+  ['node:http', new NodeHttpUpstreamTransport()],
+] as const) {
+  describe(`${name} transport`, () => {
+    const call = (timeoutMs = 1000, headers: Record<string, string> = {}) => transport.call({ upstream: upstream(), headers, timeoutMs });
+
+    test('a greeting array is ok, with the Server-Timing of the subtree', async () => {
+      const g = makeGreeting('Service B', 'hi');
+      server.set({ body: [g] });
+      const answer = await call();
+      expect(answer).toMatchObject({ outcome: 'ok', status: 200, entries: [g] });
+    });
+
+    test('a 502 with a greeting array is a partial subtree that passes through', async () => {
+      const entries = [makeGreeting('Service D', 'hi'), { service: 'Service E', error: 'answered 503', upstream: 'http://e' }];
+      server.set({ status: 502, body: entries });
+      expect(await call()).toMatchObject({ outcome: 'partial', status: 502, entries });
+    });
+
+    test("any other status fails with the upstream's reason", async () => {
+      server.set({ status: 503, body: { error: 'store down' } });
+      expect(await call()).toMatchObject({ outcome: 'failed', failure: '503', reason: 'answered 503: store down' });
+    });
+
+    test('a 200 that is not a greeting array fails', async () => {
+      server.set({ rawBody: 'upstream connect error' });
+      expect(await call()).toMatchObject({ outcome: 'failed', failure: '200', reason: 'answered 200 with a body that is not a greeting array' });
+    });
+
+    test('no answer within the deadline is a timeout', async () => {
+      server.set({ body: [], delayMs: 400 });
+      const answer = await call(100);
+      expect(answer).toMatchObject({ outcome: 'failed', failure: 'timeout', reason: 'no answer within 100 ms' });
+      expect(answer.durationMs).toBeLessThan(350);
+    });
+
+    test('a refused connection is an error', async () => {
+      const answer = await transport.call({ upstream: { id: 'x', name: 'Service X', url: 'http://127.0.0.1:1' }, headers: {}, timeoutMs: 1000 });
+      expect(answer).toMatchObject({ outcome: 'failed', failure: 'error' });
+      expect((answer as { reason: string }).reason).toStartWith('request failed: ');
+    });
+
+    test('the given headers reach the upstream', async () => {
+      let seen: Record<string, string> = {};
+      server.set({ body: ((h: Record<string, string>) => ((seen = h), [])) as never });
+      await call(1000, { 'x-b3-traceid': 'abc', 'x-request-id': 'r1' });
+      expect([seen['x-b3-traceid'], seen['x-request-id']]).toEqual(['abc', 'r1']);
+    });
+  });
+}
