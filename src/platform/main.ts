@@ -31,6 +31,8 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const log = createLogger('platform', env.logLevel);
+  // Nothing routes around a local role while it drains, so Ctrl-C stops at once unless DRAIN_DELAY_MS asks otherwise.
+  env = { ...env, drainDelayMs: env.drainDelayMs ?? 0 };
   const edge = Object.keys(config.services).find((id) => config.services[id]!.edge) ?? Object.keys(config.services)[0]!;
   const realServers = Boolean(env.mongoUrl || env.rabbitmqUrl);
 
@@ -48,8 +50,14 @@ async function main(): Promise<void> {
   const platform = new ProcessPlatform(config, {
     command: flags.binary ? [flags.binary] : [process.execPath, service],
     configPorts: true,
+    env: { DRAIN_DELAY_MS: String(env.drainDelayMs) },
     stdio: 'inherit',
+    ownProcessGroups: true,
     onUnexpectedExit: (id, how) => log.error('role exited unexpectedly', { role: id, exit: how }),
+  });
+  // Roles in their own process groups outlive a platform that dies without stopping them; take them along.
+  process.on('exit', () => {
+    for (const role of platform.roles.values()) if (role.child.exitCode === null) role.child.kill('SIGKILL');
   });
   await platform.start(60_000);
   log.info('platform up: one process per role', { edge: `${platform.url(edge)}/api/greeting`, backends: realServers ? 'real' : 'embedded, per process' });

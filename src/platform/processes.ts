@@ -27,6 +27,11 @@ export interface ProcessPlatformOptions {
   configPorts?: boolean;
   /** Where role output goes: inherited (a person watches) or collected (tests read it). */
   stdio?: 'inherit' | 'pipe';
+  /**
+   * Start each role in a process group of its own. A terminal's Ctrl-C signals the whole foreground group: without this every
+   * role would get SIGINT from the terminal and then the platform's SIGTERM, which a role takes as a second, forcing signal.
+   */
+  ownProcessGroups?: boolean;
   /** Called when a role ends on its own (not through stop()). */
   onUnexpectedExit?: (id: string, how: number | string) => void;
 }
@@ -84,6 +89,7 @@ export class ProcessPlatform {
     const child = spawn(cmd!, args, {
       env: { ...process.env, ...this.envFor(id) },
       stdio: this.options.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+      detached: this.options.ownProcessGroups ?? false,
     });
     const lines: string[] = [];
     this.output.set(id, lines);
