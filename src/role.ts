@@ -47,12 +47,7 @@ export interface RoleOptions {
   spanExporter?: SpanExporter;
 }
 
-/** Which backends a role needs; the caller creates only those. */
-export function backendNeeds(settings: RoleSettings): { store: boolean; queue: boolean } {
-  return { store: Boolean(settings.store || settings.consume), queue: Boolean(settings.publish || settings.consume) };
-}
-
-/** Retry a failed first connect at this pace; the drivers themselves reconnect once they have been connected. */
+/** Retry a failed first connect at this pace (the stores also retry on their own; this covers a connect() that gives up). */
 const CONNECT_RETRY_MS = 2000;
 
 export function buildRole(settings: RoleSettings, config: PlatformConfig, backends: RoleBackends, options: RoleOptions) {
@@ -101,26 +96,34 @@ export async function startRole(
   const { log } = options;
   const { handle, lifecycle, metrics, tracing } = buildRole(settings, config, backends, options);
   // Listen before connecting: liveness answers at once, readiness stays false until the data plane is up.
-  const server: Listening = await listen(handle, settings.port, options.hostname);
+  const server: Listening = await listen(handle, { port: settings.port, hostname: options.hostname, answerWithinMs: settings.upstreamTimeoutMs });
   lifecycle.phase = 'serving';
   let stopped = false;
   let subscription: Subscription | undefined;
+  let wakeRetry = () => {};
 
+  // Connecting runs in the background and never holds up a stop: a stop during an outage must not wait out a connect timeout.
   const connect = async (): Promise<void> => {
     while (!stopped) {
       try {
         await Promise.all([backends.store?.connect(), backends.queue?.connect()]);
-        if (settings.consume && !stopped) {
-          subscription = await consumeGreetings(need(backends.queue, 'queue'), need(backends.store, 'store'), settings.consume, metrics, log, tracing);
-        }
+        if (!settings.consume || stopped) return;
+        const started = await consumeGreetings(need(backends.queue, 'queue'), need(backends.store, 'store'), settings.consume, metrics, log, tracing);
+        // A stop that came while subscribing: the subscription has no one left to cancel it.
+        if (stopped) await started.cancel();
+        else subscription = started;
         return;
       } catch (err) {
+        if (stopped) return;
         log.warn('data plane not reachable yet, retrying', { error: err as Error, retryInMs: CONNECT_RETRY_MS });
-        await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, CONNECT_RETRY_MS);
+          wakeRetry = () => (clearTimeout(timer), r());
+        });
       }
     }
   };
-  const connected = connect();
+  void connect();
   log.info('serving', {
     port: server.port,
     upstreams: settings.upstreams.map((u) => u.id),
@@ -144,8 +147,8 @@ export async function startRole(
     },
     async close() {
       stopped = true;
+      wakeRetry();
       await server.stop();
-      await connected;
       await subscription?.cancel();
       // Last: the spans of the requests and messages just finished are in the batch, and must reach the collector.
       await tracing?.shutdown();

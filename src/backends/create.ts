@@ -4,7 +4,7 @@
  */
 import type { RoleSettings } from '../config/settings';
 import type { Logger } from '../telemetry/log';
-import { backendNeeds, type RoleBackends } from '../role';
+import type { RoleBackends } from '../role';
 import { MemoryQueue } from './memory-queue';
 import { MemoryStore } from './memory-store';
 import type * as MongoModule from './mongo-store';
@@ -15,6 +15,11 @@ import type * as RabbitModule from './rabbit-queue';
 // module bundled with them.
 const mongoModule = () => require('./mongo-store') as typeof MongoModule;
 const rabbitModule = () => require('./rabbit-queue') as typeof RabbitModule;
+
+/** Which backends a role needs; only those are created. */
+export function backendNeeds(settings: RoleSettings): { store: boolean; queue: boolean } {
+  return { store: Boolean(settings.store || settings.consume), queue: Boolean(settings.publish || settings.consume) };
+}
 
 export function createBackends(settings: RoleSettings, log: Logger, shared?: Required<RoleBackends>): RoleBackends {
   const needs = backendNeeds(settings);

@@ -78,7 +78,8 @@ export class RabbitQueue implements GreetingQueue {
   private readonly queues = new Set<string>();
   private readonly consumers = new Set<Consumer>();
   private readonly pendingPublishes = new Set<{ fail: (err: Error) => void; done: Promise<void> }>();
-  private readonly connectWaiters = new Set<() => void>();
+  /** Callers of connect() waiting for the first connection: called with nothing once connected, with an error when closed. */
+  private readonly connectWaiters = new Set<(error?: Error) => void>();
   private readonly retries = new Map<string, number>();
   private readonly confirmTimeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -109,9 +110,10 @@ export class RabbitQueue implements GreetingQueue {
         this.connectWaiters.delete(done);
         reject(new QueueUnavailableError(`RabbitMQ not reachable within ${this.connectTimeoutMs} ms: ${this.lastError}`));
       }, this.connectTimeoutMs);
-      const done = () => {
+      const done = (error?: Error) => {
         clearTimeout(timer);
-        resolve();
+        if (error) reject(error);
+        else resolve();
       };
       this.connectWaiters.add(done);
     });
@@ -178,6 +180,8 @@ export class RabbitQueue implements GreetingQueue {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    for (const done of this.connectWaiters) done(new QueueUnavailableError('RabbitMQ queue is closed'));
+    this.connectWaiters.clear();
     await Promise.all([...this.consumers].map((c) => this.cancelConsumer(c)));
     // Publishes already sent get their confirm (or their timeout) before the connection goes.
     await Promise.allSettled([...this.pendingPublishes].map((p) => p.done));
@@ -199,10 +203,10 @@ export class RabbitQueue implements GreetingQueue {
     let connection: ChannelModel | undefined;
     try {
       connection = await amqpConnect(this.url, { timeout: 5_000 });
+      // Both emit 'error' before 'close'; without a listener an 'error' would crash the process, so listen at once.
+      connection.on('error', (err: Error) => this.noteError(err));
       const channel = await connection.createConfirmChannel();
       const session: Session = { connection, channel, declared: new Map(), consumerStarts: Promise.resolve() };
-      // Both emit 'error' before 'close'; without a listener an 'error' would crash the process.
-      connection.on('error', (err: Error) => this.noteError(err));
       channel.on('error', (err: Error) => this.noteError(err));
       connection.on('close', () => this.lost(session, 'connection closed'));
       channel.on('close', () => this.lost(session, 'channel closed'));

@@ -69,3 +69,16 @@ describe('environment', () => {
     expect(() => loadConfig('/nonexistent/services.json')).toThrow('/nonexistent/services.json /: cannot read: ENOENT');
   });
 });
+
+describe('connection URLs', () => {
+  test('a MongoDB replica-set seed list is accepted', () => {
+    expect(readEnv({ MONGO_CONN: 'mongodb://u:p@h1:27017,h2:27017/?replicaSet=rs0' }).mongoUrl).toStartWith('mongodb://');
+    expect(readEnv({ MONGO_CONN: 'mongodb+srv://cluster0.example.net/app' }).mongoUrl).toStartWith('mongodb+srv://');
+  });
+
+  test('an upstream URL with credentials is refused without echoing them', () => {
+    const found = problems({ SERVICE_B_URL: 'http://user:hunter2@service-b:8080' });
+    expect(found).toEqual(['SERVICE_B_URL: must not carry credentials (they would appear in answers)']);
+    expect(found.join()).not.toContain('hunter2');
+  });
+});

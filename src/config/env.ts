@@ -71,16 +71,17 @@ export function readEnv(env: Env = process.env): EnvSettings {
     if (!Number.isFinite(n) || n < 0 || n > 1) bad(name, `'${v}' is not a number from 0 to 1`);
     return n;
   };
-  const url = (name: string, protocols: string[]) => {
+  const url = (name: string, protocols: string[], options: { credentials: boolean } = { credentials: true }) => {
     const v = str(name);
     if (v === undefined) return undefined;
-    try {
-      const parsed = new URL(v);
-      if (!protocols.includes(parsed.protocol)) bad(name, `scheme '${parsed.protocol}' is not one of ${protocols.join(', ')}`);
-    } catch {
-      // The value may hold credentials: name the variable, never echo it.
-      bad(name, 'is not a valid URL');
-    }
+    const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(v)?.[1]?.toLowerCase();
+    // The value may hold credentials: name the variable, never echo it.
+    if (!scheme) bad(name, 'is not a valid URL');
+    else if (!protocols.includes(scheme)) bad(name, `scheme '${scheme}' is not one of ${protocols.join(', ')}`);
+    // A MongoDB seed list (host1:27017,host2:27017) is not a WHATWG URL; the driver parses it, so only the scheme is checked.
+    else if (!scheme.startsWith('mongodb') && !URL.canParse(v)) bad(name, 'is not a valid URL');
+    // Upstream URLs appear in answers and spans; credentials there would be shown to every caller.
+    else if (!options.credentials && new URL(v).username !== '') bad(name, 'must not carry credentials (they would appear in answers)');
     return v;
   };
 
@@ -100,7 +101,7 @@ export function readEnv(env: Env = process.env): EnvSettings {
   for (const name of Object.keys(env)) {
     const m = /^SERVICE_([A-Z0-9]+)_URL$/.exec(name);
     if (!m) continue;
-    const value = url(name, ['http:', 'https:']);
+    const value = url(name, ['http:', 'https:'], { credentials: false });
     if (value) upstreamUrls[m[1]!.toLowerCase()] = value.replace(/\/+$/, '');
   }
 

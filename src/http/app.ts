@@ -9,7 +9,7 @@ import { edgeCors } from '../roles/edge/cors';
 import { requestContext, type RequestContext } from '../telemetry/log';
 import { endServerSpan, isSampled, startServerSpan } from '../telemetry/spans';
 import { failSpan } from '../telemetry/tracing';
-import { greetingRoute, registerRoutes, ROUTES, type RouteDeps, type RouteSpec } from './routes';
+import { registerRoutes, ROUTES, type RouteDeps, type RouteSpec } from './routes';
 
 export interface AppDeps extends RouteDeps {
   allowedOrigins?: string[];
@@ -44,43 +44,30 @@ export function compileRoutes(edge: boolean): CompiledRoute[] {
 export function createApp(deps: AppDeps): { handle: Handler } {
   const edge = deps.topology !== undefined;
   const routes = compileRoutes(edge);
+  const routeOf = (pathname: string) => routes.find((r) => r.pattern.test(pathname))?.spec.path ?? 'unmatched';
   const jsonError = (status: number, error: string, headers: Record<string, string> = {}) =>
     Response.json({ error }, { status, headers });
 
-  const greeting = greetingRoute(deps);
   const base = new Elysia();
   if (edge) base.use(edgeCors({ allowedOrigins: deps.allowedOrigins ?? ['*'], allowCredentials: deps.allowCredentials ?? false }));
   const app = base
     .onError(({ code, error, request }) => {
       if (code === 'NOT_FOUND') {
-        const { pathname } = new URL(request.url);
-        const match = routes.find((r) => r.pattern.test(pathname));
-        if (match) return jsonError(405, `method ${request.method} is not allowed on ${match.spec.path}`, { allow: match.spec.method === 'ALL' ? '*' : 'GET, HEAD' });
+        const pathname = pathOf(request.url);
+        const route = routeOf(pathname);
+        // Every route but the echo (which takes all methods) is a GET.
+        if (route !== 'unmatched') return jsonError(405, `method ${request.method} is not allowed on ${route}`, { allow: 'GET, HEAD' });
         return jsonError(404, `no route for ${request.method} ${pathname}`);
       }
       if (code === 'PARSE' || code === 'VALIDATION') return jsonError(400, `bad request: ${(error as Error).message}`);
       deps.log.error('request failed', { error: error as Error });
       return jsonError(500, 'internal error');
     })
-    .use(registerRoutes(deps, greeting));
-
-  /**
-   * The greeting route is called on every hop of every chain request; Elysia's per-request pipeline was a quarter of a hop's
-   * CPU. A plain GET of it goes straight to the route's function; anything with an Origin (CORS at the edge) goes through
-   * Elysia, as does every other route.
-   */
-  const dispatch = (request: Request, route: string): Promise<Response> => {
-    if (route !== '/api/greeting' || request.method !== 'GET' || (edge && request.headers.has('origin'))) return app.handle(request);
-    return greeting(request).catch((error: unknown) => {
-      deps.log.error('request failed', { error: error as Error });
-      return jsonError(500, 'internal error');
-    });
-  };
+    .use(registerRoutes(deps));
 
   const { tracing } = deps;
   // Only the edge names the trace in its answer: the browser UI links it; between roles the caller already knows it.
   const answerTraceId = edge;
-  const routeOf = (pathname: string) => routes.find((r) => r.pattern.test(pathname))?.spec.path ?? 'unmatched';
 
   /** Inside a SERVER span; at the edge the answer names the trace when it is recorded, so the UI can link to it. */
   const handleTraced = async (request: Request, route: string, pathname: string, requestId: string): Promise<Response> => {
@@ -89,7 +76,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
     const logContext: RequestContext = { requestId, traceId: ids.traceId, spanId: ids.spanId };
     let response: Response;
     try {
-      response = await context.with(ctx, () => requestContext.run(logContext, () => dispatch(request, route)));
+      response = await context.with(ctx, () => requestContext.run(logContext, () => app.handle(request)));
     } catch (err) {
       failSpan(span, (err as Error).message, 'error');
       span.end();
@@ -108,7 +95,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
     const { headers } = request;
     const traceId = headers.get('x-b3-traceid');
     const logContext: RequestContext = traceId ? { requestId, traceId, spanId: headers.get('x-b3-spanid') ?? undefined } : { requestId };
-    const response = await requestContext.run(logContext, () => dispatch(request, route));
+    const response = await requestContext.run(logContext, () => app.handle(request));
     if (answerTraceId && traceId && headers.get('x-b3-sampled') !== '0') response.headers.set('x-b3-traceid', traceId);
     return response;
   };

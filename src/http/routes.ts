@@ -38,7 +38,7 @@ export interface RouteDeps extends GreetDeps {
   echoBodyLimitBytes?: number;
 }
 
-/** `GET /api/greeting` as a plain function of the request: registered below, and called directly on the hot path (app.ts). */
+/** `GET /api/greeting`: the role's answer, its status and the Server-Timing of its subtree. */
 export function greetingRoute(deps: GreetDeps): (request: Request) => Promise<Response> {
   return async (request) => {
     const answer = await greet(deps, pickTracingHeaders(request.headers));
@@ -49,7 +49,8 @@ export function greetingRoute(deps: GreetDeps): (request: Request) => Promise<Re
   };
 }
 
-export function registerRoutes(deps: RouteDeps, greeting = greetingRoute(deps)) {
+export function registerRoutes(deps: RouteDeps) {
+  const greeting = greetingRoute(deps);
   const app = new Elysia()
     .get('/api/greeting', ({ request }) => greeting(request))
     .get('/api/health', () => ({ alive: true }))

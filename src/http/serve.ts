@@ -20,28 +20,40 @@ interface BunLike {
   }): { port: number; stop(closeActive?: boolean): Promise<void> | void };
 }
 
-export async function listen(handle: Handler, port: number, hostname = '0.0.0.0'): Promise<Listening> {
-  const bun = (globalThis as { Bun?: BunLike }).Bun;
-  if (bun) {
-    // idleTimeout above the upstream timeout: a keep-alive connection must not be cut while a slow fan-out is still answering.
-    const server = bun.serve({ port, hostname, idleTimeout: 60, fetch: handle });
-    return { port: server.port, stop: async () => void (await server.stop(false)) };
-  }
-  return listenNode(handle, port, hostname);
+export interface ListenOptions {
+  port: number;
+  hostname?: string;
+  /** The longest a request may take to answer (the upstream timeout): idle connections must outlive it. */
+  answerWithinMs: number;
 }
 
-function listenNode(handle: Handler, port: number, hostname: string): Promise<Listening> {
+export async function listen(handle: Handler, { port, hostname = '0.0.0.0', answerWithinMs }: ListenOptions): Promise<Listening> {
+  // Above the upstream timeout: a keep-alive connection must not be cut while a slow fan-out is still answering.
+  const idleSeconds = Math.max(60, Math.ceil(answerWithinMs / 1000) + 5);
+  const bun = (globalThis as { Bun?: BunLike }).Bun;
+  if (bun) {
+    const server = bun.serve({ port, hostname, idleTimeout: Math.min(idleSeconds, 255), fetch: handle });
+    return { port: server.port, stop: async () => void (await server.stop(false)) };
+  }
+  return listenNode(handle, port, hostname, idleSeconds);
+}
+
+function listenNode(handle: Handler, port: number, hostname: string, idleSeconds: number): Promise<Listening> {
+  let stopping = false;
   const server = createServer(async (req, res) => {
     try {
       const response = await handle(toRequest(req));
+      // Once stopping, every answer closes its connection: callers keep connections alive, and close() waits for all of them.
+      if (stopping) response.headers.set('connection', 'close');
       res.writeHead(response.status, [...response.headers].flat());
       if (response.body) for await (const chunk of Readable.fromWeb(response.body as never)) res.write(chunk);
       res.end();
-    } catch {
-      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}');
+    } catch (err) {
+      if (res.headersSent) res.destroy(err as Error);
+      else res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}');
     }
   });
-  server.keepAliveTimeout = 60_000;
+  server.keepAliveTimeout = idleSeconds * 1000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, hostname, () => {
@@ -50,6 +62,7 @@ function listenNode(handle: Handler, port: number, hostname: string): Promise<Li
         port: typeof address === 'object' && address ? address.port : port,
         stop: () =>
           new Promise<void>((done) => {
+            stopping = true;
             server.close(() => done());
             server.closeIdleConnections();
           }),

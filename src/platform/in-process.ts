@@ -54,8 +54,9 @@ export async function startInProcess(config: PlatformConfig, { ephemeralPorts, e
     url,
     async stop() {
       await Promise.all([...roles.values()].map((r) => r.drain()));
-      // Callers first, so no request is in flight towards a role that is already gone.
-      for (const id of upstreamsFirst(config).reverse()) await roles.get(id)!.close();
+      // All at once: each close waits for its own in-flight requests and flushes its own spans, so in sequence eight flushes
+      // to an unreachable collector would add up past the shutdown deadline.
+      await Promise.all([...roles.values()].map((r) => r.close()));
       await closeBackends({ store, queue });
     },
   };

@@ -6,8 +6,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { readEnv } from '../config/env';
 import { loadConfig } from '../config/settings';
-import { ConfigError } from '../config/validate';
-import { exitOnSignals } from '../shutdown';
+import { exitOnSignals, orExitOnConfigError } from '../shutdown';
 import { createLogger } from '../telemetry/log';
 import { startInProcess } from './in-process';
 import { ProcessPlatform } from './processes';
@@ -20,19 +19,14 @@ const { values: flags } = parseArgs({
 });
 
 async function main(): Promise<void> {
-  let env: ReturnType<typeof readEnv>;
-  let config: ReturnType<typeof loadConfig>['config'];
-  try {
-    env = readEnv();
-    config = loadConfig(env.configPath).config;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(78);
-  }
-  const log = createLogger('platform', env.logLevel);
+  const { env: fromEnv, config } = orExitOnConfigError(() => {
+    const env = readEnv();
+    return { env, config: loadConfig(env.configPath).config };
+  });
+  const log = createLogger('platform', fromEnv.logLevel);
   // Nothing routes around a local role while it drains, so Ctrl-C stops at once unless DRAIN_DELAY_MS asks otherwise.
-  env = { ...env, drainDelayMs: env.drainDelayMs ?? 0 };
+  const env = { ...fromEnv, drainDelayMs: fromEnv.drainDelayMs ?? 0 };
+  const shutdownTimeoutMs = env.shutdownTimeoutMs ?? config.defaults.shutdownTimeoutMs;
   const edge = Object.keys(config.services).find((id) => config.services[id]!.edge) ?? Object.keys(config.services)[0]!;
   const realServers = Boolean(env.mongoUrl || env.rabbitmqUrl);
 
@@ -42,7 +36,7 @@ async function main(): Promise<void> {
       edge: `${platform.url(edge)}/api/greeting`,
       roles: Object.fromEntries([...platform.roles].map(([id, r]) => [id, r.port])),
     });
-    exitOnSignals(() => platform.stop(), env.shutdownTimeoutMs ?? 20_000, log);
+    exitOnSignals(() => platform.stop(), shutdownTimeoutMs, log);
     return;
   }
 
@@ -59,17 +53,18 @@ async function main(): Promise<void> {
   process.on('exit', () => {
     for (const role of platform.roles.values()) if (role.child.exitCode === null) role.child.kill('SIGKILL');
   });
-  await platform.start(60_000);
-  log.info('platform up: one process per role', { edge: `${platform.url(edge)}/api/greeting`, backends: realServers ? 'real' : 'embedded, per process' });
+  // Signals are handled from before the first role starts: a Ctrl-C during start-up stops the roles already running.
   exitOnSignals(
     async () => {
       const exits = await platform.stop();
       const failed = [...exits].filter(([, how]) => how !== 0);
       if (failed.length > 0) throw new Error(`roles did not exit cleanly: ${failed.map(([id, how]) => `${id}=${how}`).join(', ')}`);
     },
-    env.shutdownTimeoutMs ?? 20_000,
+    shutdownTimeoutMs,
     log,
   );
+  await platform.start(60_000);
+  log.info('platform up: one process per role', { edge: `${platform.url(edge)}/api/greeting`, backends: realServers ? 'real' : 'embedded, per process' });
 }
 
 await main();

@@ -8,8 +8,9 @@ import type { StoreTarget } from '../config/schema';
 import { greetingProblem, type Greeting } from '../greeting';
 import type { Logger } from '../telemetry/log';
 import type { Metrics } from '../telemetry/metrics';
-import { traceConsume, traceStoreOperation } from '../telemetry/spans';
+import { traceConsume } from '../telemetry/spans';
 import type { Tracing } from '../telemetry/tracing';
+import { insertGreeting } from './insert-greeting';
 
 export interface ConsumeOptions {
   queue: string;
@@ -39,16 +40,11 @@ export function handleDelivery(store: GreetingStore, options: ConsumeOptions, me
     }
     const problem = greetingProblem(greeting);
     if (problem) return settle({ action: 'dead-letter', reason: `not a greeting: ${problem}` });
-    const started = performance.now();
     try {
-      const outcome = await (tracing
-        ? traceStoreOperation(tracing, store.kind, options.store, 'insert', () => store.insert(options.store, greeting as Greeting))
-        : store.insert(options.store, greeting as Greeting));
-      metrics.storeOperation(collection, 'insert', outcome === 'stored' ? 'ok' : 'duplicate', (performance.now() - started) / 1000);
+      const outcome = await insertGreeting(store, options.store, greeting as Greeting, metrics, tracing);
       if (outcome === 'duplicate') log.info('duplicate delivery acknowledged', { id: (greeting as Greeting).id });
       return settle({ action: 'ack' });
     } catch (err) {
-      metrics.storeOperation(collection, 'insert', 'error', (performance.now() - started) / 1000);
       return settle({ action: 'requeue', reason: `cannot store in ${collection}: ${(err as Error).message}` });
     }
   }

@@ -15,6 +15,8 @@ export interface FanOutResult {
   degraded: boolean;
   /** Server-Timing entries of the whole subtree, so the edge can show where the time went. */
   timings: string[];
+  /** The upstreams that failed at this hop (failures further down were reported where they happened). */
+  failed: string[];
 }
 
 export interface FanOutDeps {
@@ -33,12 +35,13 @@ export async function fanOut(deps: FanOutDeps, upstreams: Upstream[], headers: R
       return tracing ? traceUpstreamCall(tracing, call, (traced: UpstreamCall) => transport.call(traced)) : transport.call(call);
     }),
   );
-  const result: FanOutResult = { entries: [], degraded: false, timings: [] };
+  const result: FanOutResult = { entries: [], degraded: false, timings: [], failed: [] };
   answers.forEach((answer, i) => {
     const upstream = upstreams[i]!;
     deps.metrics.upstream(upstream.id, answer.outcome === 'failed' ? answer.failure : String(answer.status), answer.durationMs / 1000);
     if (answer.outcome === 'failed') {
       result.degraded = true;
+      result.failed.push(upstream.name);
       result.entries.push({ service: upstream.name, error: answer.reason, upstream: upstream.url });
       return;
     }

@@ -186,3 +186,11 @@ describe('GET /api/greeting', () => {
     expect(timing).toMatch(/^a;dur=\d+\.\d+;desc="Service A"$/);
   });
 });
+
+test('a service name that cannot stand in a header still answers, with a header-safe Server-Timing', async () => {
+  const c = roleUnderTest('c', { SERVICE_NAME: 'Sërvice "C"' });
+  const response = await c.get('/api/greeting');
+  expect(response.status).toBe(200);
+  expect(((await response.json()) as { service: string }[])[0]!.service).toBe('Sërvice "C"');
+  expect(response.headers.get('server-timing')).toMatch(/^c;dur=[\d.]+;desc="S\?rvice \?C\?"$/);
+});

@@ -3,7 +3,7 @@
  * role's own sinks (store, publish) run at the same time; nothing here outlives the request, so concurrent requests share no state.
  */
 import type { RoleSettings } from '../config/settings';
-import { isUpstreamError, makeGreeting, type GreetingEntry } from '../greeting';
+import { makeGreeting, type GreetingEntry } from '../greeting';
 import { injectChaos } from './chaos';
 import { fanOut, type FanOutDeps } from './fan-out';
 import type { Logger } from '../telemetry/log';
@@ -26,9 +26,9 @@ export async function greet(deps: GreetDeps, headers: Record<string, string>): P
   const { settings } = deps;
   const started = performance.now();
   const timing = (subtree: string[] = []) =>
-    [`${settings.id};dur=${(performance.now() - started).toFixed(2)};desc="${settings.name}"`, ...subtree].join(', ');
+    [`${settings.id};dur=${(performance.now() - started).toFixed(2)};desc="${headerSafe(settings.name)}"`, ...subtree].join(', ');
 
-  const chaosError = await injectChaos(settings.chaos);
+  const chaosError = settings.chaos.latencyMs > 0 || settings.chaos.errorRate > 0 ? await injectChaos(settings.chaos) : undefined;
   if (chaosError) return { status: 500, body: { service: settings.name, error: chaosError }, serverTiming: timing() };
 
   const own = makeGreeting(settings.name, settings.greeting);
@@ -37,7 +37,7 @@ export async function greet(deps: GreetDeps, headers: Record<string, string>): P
     runSinks(deps.sinks, own, headers),
   ]);
   if (sinkFailure) deps.log.error('greeting not accepted by its sink', { reason: sinkFailure });
-  if (subtree?.degraded) deps.log.warn('answering with a degraded subtree', { failed: subtree.entries.filter(isUpstreamError).map((e) => e.service) });
+  if (subtree && subtree.failed.length > 0) deps.log.warn('upstreams failed', { failed: subtree.failed });
   if (sinkFailure) return { status: 503, body: { service: settings.name, error: sinkFailure }, serverTiming: timing() };
   if (!subtree) return { status: 200, body: [own], serverTiming: timing() };
   subtree.entries.push(own);
@@ -50,4 +50,9 @@ async function runSinks(sinks: Sink[], greeting: ReturnType<typeof makeGreeting>
   const results = await Promise.allSettled(sinks.map((sink) => sink.accept(greeting, headers)));
   const reasons = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
   return reasons.length > 0 ? reasons.join('; ') : undefined;
+}
+
+/** A header value must be Latin-1 and a quoted string must not hold quotes: a SERVICE_NAME like "Sërvice «A»" is shown as "S?rvice ?A?". */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]|["\\]/g, '?');
 }

@@ -102,6 +102,12 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
   const requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   const upstreamSeries = new Map<string, { observe(v: number): void }>();
   const storeSeries = new Map<string, { observe(v: number): void }>();
+  const queueSeries = new Map<string, { inc(): void }>();
+  const bound = (key: string, make: () => { inc(): void }) => {
+    let series = queueSeries.get(key);
+    if (!series) queueSeries.set(key, (series = make()));
+    return series;
+  };
 
   return {
     registry,
@@ -129,10 +135,10 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
       if (result === 'error') storeErrors.inc({ role, collection, operation });
     },
     publish(queue: string, result: 'confirmed' | 'refused') {
-      published.inc({ role, queue, result });
+      bound(`published ${queue} ${result}`, () => published.labels({ role, queue, result })).inc();
     },
     consume(queue: string, disposition: 'acked' | 'requeued' | 'dead_lettered') {
-      consumed.inc({ role, queue, disposition });
+      bound(`consumed ${queue} ${disposition}`, () => consumed.labels({ role, queue, disposition })).inc();
     },
     spansExported(count: number, result: 'ok' | 'failed') {
       spansExported.inc({ role, result }, count);

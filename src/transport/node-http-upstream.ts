@@ -10,11 +10,13 @@ import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from './upstream
 export class NodeHttpUpstreamTransport implements UpstreamTransport {
   private readonly agent = new Agent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
+  private readonly urls = new Map<string, URL>();
 
   call({ upstream, headers, timeoutMs }: UpstreamCall): Promise<UpstreamAnswer> {
     const started = performance.now();
     const elapsed = () => performance.now() - started;
-    const url = new URL(`${upstream.url}/api/greeting`);
+    let url = this.urls.get(upstream.url);
+    if (!url) this.urls.set(upstream.url, (url = new URL(`${upstream.url}/api/greeting`)));
     const https = url.protocol === 'https:';
     return new Promise<UpstreamAnswer>((resolve) => {
       let settled = false;
