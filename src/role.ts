@@ -79,10 +79,7 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
     log,
     transport: options.transport ?? defaultTransport(),
     timeoutMs: settings.upstreamTimeoutMs,
-    topology: settings.edge ? topology(config, options.traceUiUrl) : undefined,
-    echoBodyLimitBytes: settings.edge?.echoBodyLimitBytes,
-    allowedOrigins: settings.edge?.allowedOrigins,
-    allowCredentials: settings.edge?.allowCredentials,
+    edge: settings.edge && { ...settings.edge, topology: topology(config, options.traceUiUrl) },
   });
   return { handle, lifecycle, metrics, tracing };
 }

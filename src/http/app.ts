@@ -6,14 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { context } from '@opentelemetry/api';
 import { Elysia } from 'elysia';
 import { edgeCors } from '../roles/edge/cors';
-import { requestContext, type RequestContext } from '../telemetry/log';
+import { contextFromB3, requestContext, type RequestContext } from '../telemetry/log';
 import { endServerSpan, isSampled, startServerSpan } from '../telemetry/spans';
 import { failSpan } from '../telemetry/tracing';
 import { registerRoutes, ROUTES, type RouteDeps, type RouteSpec } from './routes';
 
 export interface AppDeps extends RouteDeps {
-  allowedOrigins?: string[];
-  allowCredentials?: boolean;
 }
 
 export type Handler = (request: Request) => Promise<Response>;
@@ -42,14 +40,14 @@ export function compileRoutes(edge: boolean): CompiledRoute[] {
 }
 
 export function createApp(deps: AppDeps): { handle: Handler } {
-  const edge = deps.topology !== undefined;
+  const edge = deps.edge !== undefined;
   const routes = compileRoutes(edge);
   const routeOf = (pathname: string) => routes.find((r) => r.pattern.test(pathname))?.spec.path ?? 'unmatched';
   const jsonError = (status: number, error: string, headers: Record<string, string> = {}) =>
     Response.json({ error }, { status, headers });
 
   const base = new Elysia();
-  if (edge) base.use(edgeCors({ allowedOrigins: deps.allowedOrigins ?? ['*'], allowCredentials: deps.allowCredentials ?? false }));
+  if (deps.edge) base.use(edgeCors(deps.edge));
   const app = base
     .onError(({ code, error, request }) => {
       if (code === 'NOT_FOUND') {
@@ -94,8 +92,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
   const handleUntraced = async (request: Request, route: string, requestId: string): Promise<Response> => {
     const { headers } = request;
     const traceId = headers.get('x-b3-traceid');
-    const logContext: RequestContext = traceId ? { requestId, traceId, spanId: headers.get('x-b3-spanid') ?? undefined } : { requestId };
-    const response = await requestContext.run(logContext, () => app.handle(request));
+    const response = await requestContext.run(contextFromB3(requestId, (name) => headers.get(name)), () => app.handle(request));
     if (answerTraceId && traceId && headers.get('x-b3-sampled') !== '0') response.headers.set('x-b3-traceid', traceId);
     return response;
   };

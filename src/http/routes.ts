@@ -6,6 +6,7 @@ import { Elysia } from 'elysia';
 import { greet, type GreetDeps } from '../roles/greet';
 import { requestEcho } from '../roles/edge/request-echo';
 import { statusCode } from '../roles/edge/status-code';
+import type { RoleSettings } from '../config/settings';
 import type { Topology } from '../roles/edge/topology';
 import { pickTracingHeaders } from '../transport/tracing-headers';
 import { uiPage } from '../ui/page';
@@ -34,8 +35,8 @@ export const ROUTES: readonly RouteSpec[] = [
 export interface RouteDeps extends GreetDeps {
   lifecycle: Lifecycle;
   metrics: Metrics;
-  topology?: Topology;
-  echoBodyLimitBytes?: number;
+  /** Present for the edge role: its resolved options and the call graph it serves. */
+  edge?: NonNullable<RoleSettings['edge']> & { topology: Topology };
 }
 
 /** `GET /api/greeting`: the role's answer, its status and the Server-Timing of its subtree. */
@@ -63,9 +64,8 @@ export function registerRoutes(deps: RouteDeps) {
       const { registry } = deps.metrics;
       return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
     });
-  if (deps.topology === undefined) return app;
-  const limit = deps.echoBodyLimitBytes ?? 65536;
-  const graph = deps.topology;
+  if (deps.edge === undefined) return app;
+  const { echoBodyLimitBytes: limit, topology: graph } = deps.edge;
   return app
     .all('/api/request-echo', ({ request }) => requestEcho(request, limit), { parse: 'none' })
     .get('/api/status/:code', ({ params }) => statusCode(params.code))

@@ -5,9 +5,10 @@
  * several copies, plus one more per injection) was measurably cheaper. b3.test.ts holds it to that propagator's behaviour,
  * plus one deliberate difference: a context without a sampling decision is marked DEFERRED instead of "not sampled".
  */
+import { TRACING_HEADERS } from '../transport/tracing-headers';
 import { createContextKey, isSpanContextValid, isValidSpanId, isValidTraceId, ROOT_CONTEXT, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
 
-export const B3_HEADERS: ReadonlySet<string> = new Set(['x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags']);
+export const B3_HEADERS: ReadonlySet<string> = new Set(TRACING_HEADERS.filter((name) => name.startsWith('x-b3-')));
 
 /** Set on a caller's context that carries ids but left the sampling decision to us ("defer": no x-b3-sampled). */
 export const DEFERRED = createContextKey('greeting-mesh.b3-sampling-deferred');

@@ -13,6 +13,12 @@ export interface RequestContext {
   spanId?: string;
 }
 
+/** The log context of untraced work: the caller's B3 ids when it sent them (an Envoy sidecar's, typically). */
+export function contextFromB3(requestId: string | undefined, get: (name: string) => string | null | undefined): RequestContext {
+  const traceId = get('x-b3-traceid');
+  return traceId ? { requestId, traceId, spanId: get('x-b3-spanid') ?? undefined } : { requestId };
+}
+
 /** The context of the request being handled; async work started inside a handler sees it too. */
 export const requestContext = new AsyncLocalStorage<RequestContext>();
 

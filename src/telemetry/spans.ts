@@ -19,7 +19,7 @@ import {
 import type { Delivery, Disposition } from '../backends/types';
 import type { StoreTarget } from '../config/schema';
 import type { UpstreamAnswer, UpstreamCall } from '../transport/upstream';
-import { requestContext, type RequestContext } from './log';
+import { contextFromB3, requestContext } from './log';
 import { failSpan, type Scope, type Tracing } from './tracing';
 
 /** Incubating conventions (peer, messaging) are spelled out: their constants may move between releases. */
@@ -125,9 +125,7 @@ export function traceConsume(
 ): Promise<Disposition> {
   const requestId = delivery.headers['x-request-id'];
   if (!tracing) {
-    const traceId = delivery.headers['x-b3-traceid'];
-    const logContext: RequestContext = traceId ? { requestId, traceId, spanId: delivery.headers['x-b3-spanid'] } : { requestId };
-    return requestContext.run(logContext, handle);
+    return requestContext.run(contextFromB3(requestId, (name) => delivery.headers[name]), handle);
   }
   const { span, ctx } = tracing.startConsumer(delivery.headers, `process ${queue}`, {
     [ATTR_MESSAGING_SYSTEM]: system,

@@ -13,8 +13,8 @@ export interface CorsOptions {
 export function edgeCors({ allowedOrigins, allowCredentials }: CorsOptions) {
   return cors({
     origin: allowedOrigins,
-    // `*` with credentials is refused at config load; this keeps it impossible here too.
-    credentials: allowCredentials && !allowedOrigins.includes('*'),
+    // `*` with credentials never gets here: resolveRole refuses it, from the config file or from ALLOWED_ORIGINS.
+    credentials: allowCredentials,
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'],
     allowedHeaders: ['Content-Type', 'Authorization', 'Accept', ...TRACING_HEADERS],
     exposeHeaders: ['Server-Timing', 'X-Request-Id', 'X-B3-TraceId'],
