@@ -5,17 +5,18 @@ import { closeBackends, createBackends } from './backends/create';
 import { readEnv } from './config/env';
 import { loadConfig, pickRole, resolveRole } from './config/settings';
 import { startRole } from './role';
-import { exitOnSignals, orExitOnConfigError } from './shutdown';
+import { exitOnSignals, startOrExit } from './shutdown';
 import { createLogger } from './telemetry/log';
 
-const { config, settings } = orExitOnConfigError(() => {
+const { config, settings } = await startOrExit('greeting-mesh', () => {
   const env = readEnv();
   const { config, file } = loadConfig(env.configPath);
   return { config, settings: resolveRole(config, pickRole(config, env, file), env) };
 });
 const log = createLogger(settings.id, settings.logLevel);
-const backends = createBackends(settings, log);
-const role = await startRole(settings, config, backends, { log, traceUiUrl: settings.traceUiUrl });
+const who = `service-${settings.id}`;
+const backends = await startOrExit(who, () => createBackends(settings, log));
+const role = await startOrExit(who, () => startRole(settings, config, backends, { log, traceUiUrl: settings.traceUiUrl }));
 exitOnSignals(
   async () => {
     await role.stop();

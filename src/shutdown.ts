@@ -3,6 +3,7 @@
  * the kubelet sends SIGKILL after terminationGracePeriodSeconds anyway, and exiting first leaves a clear log line behind.
  */
 import { ConfigError } from './config/validate';
+import { PortInUseError } from './http/serve';
 import type { Logger } from './telemetry/log';
 
 export function exitOnSignals(stop: () => Promise<void>, timeoutMs: number, log: Logger): void {
@@ -33,13 +34,34 @@ export function exitOnSignals(stop: () => Promise<void>, timeoutMs: number, log:
   process.on('SIGHUP', onSignal);
 }
 
-/** Runs `resolve`; a ConfigError stops the process with its list of problems and exit code 78 (EX_CONFIG). */
-export function orExitOnConfigError<T>(resolve: () => T): T {
+/** EX_CONFIG from sysexits.h: what the operator gave (config, environment, a port) cannot work. */
+export const EXIT_CONFIG = 78;
+
+/** A start that cannot go on because of what the operator configured: exits 78 with this one-line reason. */
+export class StartupConfigError extends Error {
+  override name = 'StartupConfigError';
+}
+
+function isConfigProblem(err: unknown): boolean {
+  return err instanceof ConfigError || err instanceof PortInUseError || err instanceof StartupConfigError;
+}
+
+/**
+ * Ends a start that cannot go on: the reason on stderr, prefixed with who says it, then exit 78 for a configuration problem
+ * (bad config or environment, a port in use) or 1 for anything else. Never a stack trace: the compiled binary's is minified
+ * source, kilobytes of it on one line, and it says nothing an operator can act on.
+ */
+export function exitOnStartFailure(who: string, err: unknown): never {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${who}: ${isConfigProblem(err) ? '' : 'cannot start: '}${message}\n`);
+  process.exit(isConfigProblem(err) ? EXIT_CONFIG : 1);
+}
+
+/** Runs a start-up step; whatever it throws ends the process through exitOnStartFailure. */
+export async function startOrExit<T>(who: string, step: () => T | Promise<T>): Promise<T> {
   try {
-    return resolve();
+    return await step();
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(78);
+    exitOnStartFailure(who, err);
   }
 }

@@ -1,73 +1,55 @@
 #!/usr/bin/env bash
-# Installs the real servers the data-plane tests start by themselves (test/support/backends.ts), on a fresh Debian machine:
+# Installs the real servers the data-plane tests start by themselves (test/support/backends.ts) where no Docker engine runs:
 #   - RabbitMQ from Debian's rabbitmq-server, without starting the system broker (the tests run private ones on free ports);
-#   - FerretDB (MongoDB wire protocol on SQLite) built from the Go module proxy into .cache/bin/ferretdb.
-# Idempotent: whatever is already there is kept. Safe to run again on every CI run.
+#   - FerretDB (MongoDB wire protocol on SQLite) built from the Go module proxy into the tool cache ($TOOLS_BIN/ferretdb).
+# Where a Docker engine answers, the tests use testcontainers (mongo:7, rabbitmq:3-management) and nothing is installed.
+# Idempotent: whatever is already there at the pinned version is kept.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/ci/lib.sh
+source "$HERE/lib.sh"
+# shellcheck source=scripts/ci/versions.env
+source "$HERE/versions.env"
+
 FERRETDB_MODULE=github.com/FerretDB/FerretDB
-FERRETDB_VERSION=v1.24.2
-FERRETDB_BIN=${FERRETDB_BIN:-$ROOT/.cache/bin/ferretdb}
+FERRETDB_BIN=$TOOLS_BIN/ferretdb
 RABBITMQ_SERVER=/usr/lib/rabbitmq/bin/rabbitmq-server
 
-log() { echo "install-backends: $*"; }
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+say() { log install-backends "$@"; }
 
 install_rabbitmq() {
   if [ -x "$RABBITMQ_SERVER" ]; then
-    log "rabbitmq-server already installed"
+    say "rabbitmq-server already installed"
     return
   fi
-  log "installing rabbitmq-server from Debian"
-  # The package starts the system broker on install; policy-rc.d answering 101 ("action forbidden") stops that. An existing
-  # policy (containers ship one) is left as it is.
-  local policy=/usr/sbin/policy-rc.d created=0
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
-    as_root chmod 755 "$policy"
-    created=1
-  fi
-  local status=0
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server ||
-    { as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server; } ||
-    status=$?
-  if [ "$created" -eq 1 ]; then as_root rm -f "$policy"; fi
-  [ "$status" -eq 0 ] || return "$status"
-  # On a machine booted with systemd the unit would still start at the next boot.
-  if [ -d /run/systemd/system ]; then as_root systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true; fi
-}
-
-find_go() {
-  if command -v go >/dev/null 2>&1; then
-    command -v go
-  elif [ -x /usr/local/go/bin/go ]; then
-    echo /usr/local/go/bin/go
-  else
+  if ! command -v dpkg-query >/dev/null; then
+    say "rabbitmq-server is missing and this is not a Debian machine: install RabbitMQ 3.x, or set RABBITMQ_CONN, or start a Docker engine"
     return 1
   fi
+  say "installing rabbitmq-server from Debian"
+  apt_install_no_start rabbitmq-server
+  # On a machine booted with systemd the unit would still start at the next boot.
+  if [ -d /run/systemd/system ]; then systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true; fi
 }
 
 install_ferretdb() {
   if [ -x "$FERRETDB_BIN" ] && "$FERRETDB_BIN" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then
-    log "ferretdb $FERRETDB_VERSION already at $FERRETDB_BIN"
+    say "ferretdb $FERRETDB_VERSION already at $FERRETDB_BIN"
     return
   fi
   local go
   go=$(find_go) || {
-    log "Go is missing: FerretDB $FERRETDB_VERSION needs Go 1.24+ (or any Go >= 1.21 allowed to fetch a newer toolchain)"
+    say "Go is missing: FerretDB $FERRETDB_VERSION needs Go 1.24+ (or any Go >= 1.21 allowed to fetch a newer toolchain)"
     return 1
   }
-  log "building ferretdb $FERRETDB_VERSION with $("$go" version)"
+  say "building ferretdb $FERRETDB_VERSION with $("$go" version)"
   # `go install module@version` first asks the proxy for the module's version list (to check for deprecation), which some
   # proxies refuse; downloading the exact version and building inside the module needs no list and uses its own go.sum.
   local dir work
   dir=$("$go" mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   [ -n "$dir" ] || {
-    log "go mod download gave no directory for $FERRETDB_MODULE@$FERRETDB_VERSION"
+    say "go mod download gave no directory for $FERRETDB_MODULE@$FERRETDB_VERSION"
     return 1
   }
   work=$(mktemp -d)
@@ -77,11 +59,17 @@ install_ferretdb() {
   chmod -R u+w "$work/src"
   # The module zip lacks the file that `git describe` fills in a checkout; without it FerretDB panics at start.
   echo "$FERRETDB_VERSION" >"$work/src/build/version/version.txt"
-  mkdir -p "$(dirname "$FERRETDB_BIN")"
-  (cd "$work/src" && "$go" build -trimpath -o "$FERRETDB_BIN.partial" ./cmd/ferretdb)
+  mkdir -p "$TOOLS_BIN"
+  (cd "$work/src" && "$go" build -trimpath -ldflags='-s -w' -o "$FERRETDB_BIN.partial" ./cmd/ferretdb)
   mv "$FERRETDB_BIN.partial" "$FERRETDB_BIN"
-  log "ferretdb $("$FERRETDB_BIN" --version | head -n 1) at $FERRETDB_BIN"
+  say "ferretdb $("$FERRETDB_BIN" --version | head -n 1) at $FERRETDB_BIN"
 }
 
-install_rabbitmq
-install_ferretdb
+if docker info >/dev/null 2>&1; then
+  say "a Docker engine answers: the tests use testcontainers for MongoDB and RabbitMQ, nothing to install"
+  exit 0
+fi
+status=0
+install_rabbitmq || status=1
+install_ferretdb || status=1
+exit "$status"

@@ -6,6 +6,16 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Handler } from './app';
 
+/** The port is taken: a configuration problem (another instance runs, or PORT collides), reported in one line. */
+export class PortInUseError extends Error {
+  constructor(readonly port: number, readonly hostname: string) {
+    super(`port ${port} on ${hostname} is already in use (by another program, or another instance of this one)`);
+    this.name = 'PortInUseError';
+  }
+}
+
+const inUse = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE' || /in use/i.test(String((err as Error)?.message));
+
 export interface Listening {
   port: number;
   stop(): Promise<void>;
@@ -32,7 +42,12 @@ export async function listen(handle: Handler, { port, hostname = '0.0.0.0', answ
   const idleSeconds = Math.max(60, Math.ceil(answerWithinMs / 1000) + 5);
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   if (bun) {
-    const server = bun.serve({ port, hostname, idleTimeout: Math.min(idleSeconds, 255), fetch: handle });
+    let server: ReturnType<BunLike['serve']>;
+    try {
+      server = bun.serve({ port, hostname, idleTimeout: Math.min(idleSeconds, 255), fetch: handle });
+    } catch (err) {
+      throw inUse(err) ? new PortInUseError(port, hostname) : err;
+    }
     return { port: server.port, stop: async () => void (await server.stop(false)) };
   }
   return listenNode(handle, port, hostname, idleSeconds);
@@ -55,7 +70,7 @@ function listenNode(handle: Handler, port: number, hostname: string, idleSeconds
   });
   server.keepAliveTimeout = idleSeconds * 1000;
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(inUse(err) ? new PortInUseError(port, hostname) : err));
     server.listen(port, hostname, () => {
       const address = server.address();
       resolve({

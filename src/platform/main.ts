@@ -1,25 +1,51 @@
 /**
  * `npm start`: the whole platform on this machine. With no MONGO_CONN/RABBITMQ_CONN every role runs in this process on
- * embedded backends; with them, one process per role on the real servers. Ctrl-C stops everything cleanly.
+ * embedded backends; with them, one process per role on the real servers. Ctrl-C stops everything cleanly. A platform that
+ * cannot start (a port taken, a missing binary, a role that exits while starting) says so in one line and exits at once,
+ * leaving no role behind.
  */
+import { accessSync, constants } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { readEnv } from '../config/env';
 import { loadConfig } from '../config/settings';
-import { exitOnSignals, orExitOnConfigError } from '../shutdown';
+import { exitOnSignals, exitOnStartFailure, startOrExit, StartupConfigError } from '../shutdown';
 import { createLogger } from '../telemetry/log';
 import { startInProcess } from './in-process';
 import { ProcessPlatform } from './processes';
 
-const { values: flags } = parseArgs({
-  options: {
-    processes: { type: 'boolean', default: false },
-    binary: { type: 'string' },
-  },
-});
+const WHO = 'npm start';
+
+const { values: flags } = await startOrExit(WHO, () =>
+  parseArgs({
+    options: {
+      processes: { type: 'boolean', default: false },
+      binary: { type: 'string' },
+    },
+  }),
+);
+
+/** The argv that runs one role: the binary named by --binary (which must exist and be executable), or Bun on the sources. */
+function roleCommand(): string[] {
+  if (!flags.binary) return [process.execPath, fileURLToPath(new URL('../service.ts', import.meta.url))];
+  try {
+    accessSync(flags.binary, constants.X_OK);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not executable';
+    throw new StartupConfigError(`--binary ${flags.binary} ${why}: build it with \`npm run build:binary\`, or leave out --binary to run the sources`);
+  }
+  return [flags.binary];
+}
+
+async function isReady(url: string): Promise<boolean> {
+  return fetch(`${url}/api/ready`, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
+}
 
 async function main(): Promise<void> {
-  const { env: fromEnv, config } = orExitOnConfigError(() => {
+  const { env: fromEnv, config } = await startOrExit(WHO, () => {
     const env = readEnv();
     return { env, config: loadConfig(env.configPath).config };
   });
@@ -31,7 +57,8 @@ async function main(): Promise<void> {
   const realServers = Boolean(env.mongoUrl || env.rabbitmqUrl);
 
   if (!realServers && !flags.processes) {
-    const platform = await startInProcess(config, { env });
+    // startInProcess closes the roles it started when a later one fails, so a failed start leaves nothing listening.
+    const platform = await startOrExit(WHO, () => startInProcess(config, { env }));
     log.info('platform up: all roles in one process on embedded backends', {
       edge: `${platform.url(edge)}/api/greeting`,
       roles: Object.fromEntries([...platform.roles].map(([id, r]) => [id, r.port])),
@@ -40,9 +67,8 @@ async function main(): Promise<void> {
     return;
   }
 
-  const service = fileURLToPath(new URL('../service.ts', import.meta.url));
   const platform = new ProcessPlatform(config, {
-    command: flags.binary ? [flags.binary] : [process.execPath, service],
+    command: await startOrExit(WHO, roleCommand),
     configPorts: true,
     env: { DRAIN_DELAY_MS: String(env.drainDelayMs) },
     stdio: 'inherit',
@@ -63,8 +89,20 @@ async function main(): Promise<void> {
     shutdownTimeoutMs,
     log,
   );
-  await platform.start(60_000);
-  log.info('platform up: one process per role', { edge: `${platform.url(edge)}/api/greeting`, backends: realServers ? 'real' : 'embedded, per process' });
+  try {
+    // Live, not ready: a database or broker that is down at start-up leaves its roles serving and not ready, and they connect
+    // when it comes back. Only a role that exits is a failed start.
+    await platform.start(60_000, 'live');
+  } catch (err) {
+    await platform.stop();
+    exitOnStartFailure(WHO, err);
+  }
+  const notReady = (await Promise.all([...platform.roles.keys()].map(async (id) => ((await isReady(platform.url(id))) ? [] : [id])))).flat();
+  log.info('platform up: one process per role', {
+    edge: `${platform.url(edge)}/api/greeting`,
+    backends: realServers ? 'real' : 'embedded, per process',
+    ...(notReady.length > 0 && { notReadyYet: notReady, why: 'waiting for their database or broker; see /api/ready of each' }),
+  });
 }
 
 await main();

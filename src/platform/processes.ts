@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { PlatformConfig } from '../config/schema';
+import { StartupConfigError } from '../shutdown';
 import { upstreamsFirst } from './topology-order';
 
 export interface RoleProcess {
@@ -70,11 +71,19 @@ export class ProcessPlatform {
     return `http://127.0.0.1:${this.ports.get(id)}`;
   }
 
-  async start(timeoutMs = 15_000): Promise<void> {
-    for (const id of Object.keys(this.config.services))
-      this.ports.set(id, this.options.configPorts ? this.config.services[id]!.port : await freePort());
+  /**
+   * Starts every role and waits until each one is ready (or only live: serving, its data plane maybe not yet connected). A
+   * taken port or a role that exits while starting fails the start at once, naming the role; the caller stops the rest.
+   */
+  async start(timeoutMs = 15_000, until: 'ready' | 'live' = 'ready'): Promise<void> {
+    for (const id of Object.keys(this.config.services)) {
+      const port = this.options.configPorts ? this.config.services[id]!.port : await freePort();
+      if (this.options.configPorts && !(await canListen(port)))
+        throw new StartupConfigError(`port ${port} of role ${id} (${this.config.services[id]!.name}) is already in use: is another \`npm start\` running? Stop it first`);
+      this.ports.set(id, port);
+    }
     for (const id of upstreamsFirst(this.config)) this.spawnRole(id);
-    await Promise.all([...this.roles.keys()].map((id) => this.waitReady(id, timeoutMs)));
+    await Promise.all([...this.roles.keys()].map((id) => this.waitFor(id, until, timeoutMs)));
   }
 
   /** The env a pod of this role gets from its manifest, with cluster DNS names replaced by localhost ports. */
@@ -96,34 +105,49 @@ export class ProcessPlatform {
     const collect = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean));
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    const exited = new Promise<number | string>((resolve) =>
-      child.once('exit', (code, signal) => {
-        const how = code ?? signal ?? 'unknown';
+    const exited = new Promise<number | string>((resolve) => {
+      const ended = (how: number | string) => {
         if (!this.stopping.has(id)) this.options.onUnexpectedExit?.(id, how);
         resolve(how);
-      }),
-    );
+      };
+      child.once('exit', (code, signal) => ended(code ?? signal ?? 'unknown'));
+      // A command that cannot be spawned (no such file) emits 'error' and never 'exit'.
+      child.once('error', (err) => {
+        lines.push(`cannot run ${cmd}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+        ended((err as NodeJS.ErrnoException).code ?? 'spawn failed');
+      });
+    });
     const role = { id, port: this.ports.get(id)!, child, exited };
     this.roles.set(id, role);
     return role;
   }
 
-  async waitReady(id: string, timeoutMs = 15_000): Promise<void> {
+  waitReady(id: string, timeoutMs = 15_000): Promise<void> {
+    return this.waitFor(id, 'ready', timeoutMs);
+  }
+
+  /** Polls the role's readiness (or liveness) probe; a role that exits meanwhile fails the wait at once, with its last words. */
+  async waitFor(id: string, until: 'ready' | 'live', timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const role = this.roles.get(id)!;
-    let ended = false;
-    void role.exited.then(() => (ended = true));
-    while (Date.now() < deadline && !ended) {
+    let exit: number | string | undefined;
+    void role.exited.then((how) => (exit = how));
+    const probe = until === 'ready' ? '/api/ready' : '/api/health';
+    while (Date.now() < deadline && exit === undefined) {
       try {
-        const response = await fetch(`${this.url(id)}/api/ready`, { signal: AbortSignal.timeout(1000) });
+        const response = await fetch(`${this.url(id)}${probe}`, { signal: AbortSignal.timeout(1000) });
         if (response.status === 200) return;
       } catch {
         // not listening yet
       }
       await new Promise((r) => setTimeout(r, 25));
     }
-    const tail = (this.output.get(id) ?? []).slice(-10).join('\n');
-    throw new Error(`role ${id} was not ready within ${timeoutMs} ms${ended ? ' (it exited)' : ''}\n${tail}`);
+    const said = (this.output.get(id) ?? []).slice(-10);
+    if (exit !== undefined) {
+      const last = said.at(-1) ?? 'see its output above';
+      throw new Error(`role ${id} exited while starting (${typeof exit === 'number' ? `exit ${exit}` : exit}); its last line: ${last}`);
+    }
+    throw new Error(`role ${id} was not ${until} within ${timeoutMs} ms\n${said.join('\n')}`);
   }
 
   /** Sends a signal to one role and waits for it to end. */

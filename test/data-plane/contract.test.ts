@@ -6,7 +6,7 @@
  * FerretDB stands in for MongoDB, the behaviours used here are the ones both share: a unique index rejecting a second insert with
  * error code 11000, sorting on a date field, dates stored as BSON dates.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { connect as amqpConnect } from 'amqplib';
 import { MemoryQueue } from '../../src/backends/memory-queue';
@@ -17,6 +17,7 @@ import type { Delivery, Disposition, GreetingQueue, GreetingStore } from '../../
 import type { StoreTarget } from '../../src/config/schema';
 import { makeGreeting, type Greeting } from '../../src/greeting';
 import { describeWithBackends, waitUntil, type ServerHandle } from '../support/backends';
+import { BUN_SUITE, type Suite } from '../support/requirements';
 
 interface Fixture {
   store: () => GreetingStore;
@@ -49,7 +50,7 @@ function recorder(decide: (d: Delivery, seen: Delivery[]) => Disposition | Promi
   return { seen, handler };
 }
 
-function contract(kind: string, fixture: Fixture) {
+function contract(kind: string, { describe, test, beforeAll, afterAll }: Suite, fixture: Fixture) {
   describe(`GreetingStore contract (${kind})`, () => {
     let store: GreetingStore;
     beforeAll(async () => {
@@ -249,7 +250,7 @@ function contract(kind: string, fixture: Fixture) {
 // -- In-memory backends: always available.
 {
   const memoryQueues: MemoryQueue[] = [];
-  contract('in-memory', {
+  contract('in-memory', BUN_SUITE, {
     store: () => new MemoryStore(),
     queue: () => {
       const q = new MemoryQueue();
@@ -263,8 +264,9 @@ function contract(kind: string, fixture: Fixture) {
 }
 
 // -- Real backends: MongoDB protocol and RabbitMQ.
-await describeWithBackends('real backends', { mongo: 'use', rabbit: 'use' }, ({ mongo, rabbit }) => {
-  contract(`${mongo!.flavour}, ${rabbit!.flavour}`, {
+// The broker is one the harness owns (never RABBITMQ_CONN): the contract stops and restarts it.
+await describeWithBackends('real backends', { mongo: 'use', rabbit: 'control' }, ({ mongo, rabbit }, suite) => {
+  contract('MongoDB protocol, RabbitMQ', suite, {
     store: () => new MongoStore(mongo!.url),
     // Short reconnect and confirm limits keep the broker-down test quick; production defaults are longer.
     queue: () => new RabbitQueue(rabbit!.url, { reconnect: { initialMs: 100, maxMs: 1_000 }, confirmTimeoutMs: 3_000 }),
@@ -278,7 +280,7 @@ await describeWithBackends('real backends', { mongo: 'use', rabbit: 'use' }, ({ 
         await connection.close();
       }
     },
-    broker: rabbit!.controllable ? rabbit : undefined,
+    broker: rabbit,
   });
 });
 

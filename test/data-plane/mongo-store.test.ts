@@ -6,7 +6,7 @@
  * standalone server (mongo:7 in a container is a one-member replica set, hence directConnection there), keeps its data in SQLite
  * files that survive a restart like MongoDB's data directory does, and answers a unique-index violation with the same code 11000.
  */
-import { afterAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { MongoClient } from 'mongodb';
 import { MongoStore, StoreUnavailableError } from '../../src/backends/mongo-store';
 import type { StoreTarget } from '../../src/config/schema';
@@ -18,7 +18,7 @@ process.on('unhandledRejection', (reason) => unhandled.push(reason));
 
 const target = (collection: string): StoreTarget => ({ database: 'service-f', collection: `${collection}-${Date.now()}` });
 
-await describeWithBackends('MongoStore on a real server', { mongo: 'control' }, ({ mongo }) => {
+await describeWithBackends('MongoStore on a real server', { mongo: 'control' }, ({ mongo }, { test, afterAll }) => {
   const server = mongo!;
   const stores: MongoStore[] = [];
   // Fast probes so the outage and the recovery show within a second or two; production keeps the defaults (3 s, 2 s).

@@ -2,7 +2,7 @@
  * RabbitQueue against a real broker that the test kills, restarts and freezes: the publisher is refused (never silently dropped)
  * while the broker is away, the consumer comes back by itself, and nothing confirmed is lost.
  */
-import { afterAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { DEATH_REASON_HEADER, QueueUnavailableError, RabbitQueue, deadLetterQueue } from '../../src/backends/rabbit-queue';
 import type { Delivery } from '../../src/backends/types';
@@ -15,7 +15,7 @@ process.on('unhandledRejection', (reason) => unhandled.push(reason));
 const uniqueQueue = () => `rabbit-test-${randomUUID().slice(0, 8)}`;
 const batch = (n: number, tag: string): Greeting[] => Array.from({ length: n }, (_, i) => makeGreeting('service-d', `${tag} #${i}`));
 
-await describeWithBackends('RabbitQueue on a real broker', { rabbit: 'control' }, ({ rabbit }) => {
+await describeWithBackends('RabbitQueue on a real broker', { rabbit: 'control' }, ({ rabbit }, { test, afterAll }) => {
   const broker = rabbit!;
   const queues: RabbitQueue[] = [];
   // Reconnect fast (cap 1 s) so the tests spend their time on the broker's restart, not on backoff.

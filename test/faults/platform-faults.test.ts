@@ -6,7 +6,7 @@
  * FerretDB vs MongoDB: the code relies on a unique index on `id` and on duplicate-key error 11000 to recognise a redelivery;
  * FerretDB implements both like MongoDB does (the data-plane contract tests check it), so nothing here depends on the difference.
  */
-import { afterAll, beforeAll, beforeEach, expect, test } from 'bun:test';
+import { expect } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { connect as amqpConnect } from 'amqplib';
 import { MongoClient } from 'mongodb';
@@ -18,7 +18,7 @@ import { serviceBinary } from '../support/service-binary';
 
 type Entry = { id?: string; service: string; error?: string };
 
-await describeWithBackends('the platform against broker, consumer and database faults', { mongo: 'control', rabbit: 'control' }, ({ mongo, rabbit }) => {
+await describeWithBackends('the platform against broker, consumer and database faults', { mongo: 'control', rabbit: 'control' }, ({ mongo, rabbit }, { test, beforeAll, afterAll, beforeEach }) => {
   const queue = `faults-${randomUUID().slice(0, 8)}`;
   let platform: ProcessPlatform;
   let client: MongoClient;

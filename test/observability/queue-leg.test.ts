@@ -4,7 +4,7 @@
  * the same trace as the request to A. The servers come from test/support/backends.ts (MONGO_CONN/RABBITMQ_CONN, containers, or
  * local rabbitmq-server and FerretDB).
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect } from 'bun:test';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
 import { describeWithBackends } from '../support/backends';
@@ -16,7 +16,7 @@ import { zipkinCollector } from '../support/zipkin-collector';
 const { config } = loadConfig();
 const WHOLE = { queueLeg: true };
 
-await describeWithBackends('one trace from A through RabbitMQ to F writing to MongoDB (eight processes)', { mongo: 'use', rabbit: 'use' }, ({ mongo, rabbit }) => {
+await describeWithBackends('one trace from A through RabbitMQ to F writing to MongoDB (eight processes)', { mongo: 'use', rabbit: 'use' }, ({ mongo, rabbit }, { test, beforeAll, afterAll }) => {
   const collector = zipkinCollector();
   const unexpected: string[] = [];
   let platform: ProcessPlatform;

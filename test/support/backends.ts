@@ -5,13 +5,14 @@
  *   2. testcontainers (mongo:7, rabbitmq:3-management) when a Docker engine answers;
  *   3. server binaries started here on free ports in a temporary directory: RabbitMQ from Debian's rabbitmq-server and FerretDB
  *      (MongoDB wire protocol on SQLite), both installed by scripts/ci/install-backends.sh.
- * With CI=true a missing backend is a failing test that says how to get one; elsewhere the suite is skipped with a visible notice.
+ * A binary found on the machine is used only when it reports the pinned version and starts; otherwise the harness runs the
+ * installer (scripts/ci/install-backends.sh) and uses what it built. A backend still missing fails every test that needs it, by
+ * name, with how to get one (test/support/requirements.ts): never a silent skip.
  *
  * Servers are started once per test process and shared by the test files (bun runs files in one process unless --isolate or
  * --parallel). Bun fires no exit hooks at the end of `bun test`, so a detached watchdog shell kills the local servers and removes
  * their directory once this process is gone, however it ends.
  */
-import { afterAll, describe, test } from 'bun:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -20,9 +21,12 @@ import { join } from 'node:path';
 import { connect as amqpConnect } from 'amqplib';
 import { MongoClient } from 'mongodb';
 import { freePort } from '../../src/platform/processes';
+import { describeRequiring, unavailable, type Suite } from './requirements';
+import { findTool, pathCandidates, pinnedVersion, runInstaller, toolsBin, type FoundTool } from './tools';
 
-export const REPO_ROOT = join(import.meta.dir, '..', '..');
-const INSTALL_HINT = 'run `bash scripts/ci/install-backends.sh` (Debian: installs rabbitmq-server and builds FerretDB into .cache/bin)';
+export { REPO_ROOT } from './tools';
+const INSTALL_HINT =
+  'run `bash scripts/ci/install-backends.sh` (installs Debian\'s rabbitmq-server as root, or prints the command to run, and builds FerretDB into the tool cache)';
 
 export type BackendName = 'mongodb' | 'rabbitmq';
 export type BackendSource = 'env' | 'container' | 'local';
@@ -57,8 +61,6 @@ export interface Backends {
 
 type Need = 'use' | 'control';
 type Found = { ok: true; handle: ServerHandle } | { ok: false; reason: string };
-
-const isCI = () => process.env.CI === 'true' || process.env.CI === '1';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Discovery
@@ -107,13 +109,13 @@ async function startOwned(name: BackendName, envName: string, envWasSet: boolean
 }
 
 /**
- * Registers `body` under `describe(name)` when the needed servers are available. Missing servers: under CI a failing test names
- * the fix; elsewhere a skipped suite and a notice on stderr. Call it at the top level of a test file with `await`.
+ * Registers `body` under `describe(name)` with the servers it needs. Missing servers: every test of the body fails with the
+ * reason and the fix, and its hooks do not run. Call it at the top level of a test file with `await`.
  */
 export async function describeWithBackends(
   name: string,
   needs: { mongo?: Need; rabbit?: Need },
-  body: (backends: Partial<Backends>) => void,
+  body: (backends: Partial<Backends>, suite: Suite) => void,
 ): Promise<void> {
   const [mongo, rabbit] = await Promise.all([
     needs.mongo ? findMongo(needs.mongo) : undefined,
@@ -121,31 +123,24 @@ export async function describeWithBackends(
   ]);
   const missing = [mongo, rabbit].flatMap((f) => (f && !f.ok ? [f.reason] : []));
   if (missing.length > 0) {
-    if (isCI()) {
-      describe(name, () => {
-        test('real backends are available', () => {
-          throw new Error(missing.join('\n'));
-        });
-      });
-    } else {
-      console.warn(`\n[backends] SKIPPING "${name}": ${missing.join('\n')}\n`);
-      describe.skip(name, () => test('needs real backends', () => undefined));
-    }
+    const reason = missing.join('\n');
+    const absent = unavailable<ServerHandle>(reason);
+    describeRequiring(name, reason, (suite) => body({ mongo: needs.mongo && absent, rabbit: needs.rabbit && absent }, suite));
     return;
   }
   const backends: Partial<Backends> = {};
   if (mongo?.ok) backends.mongo = mongo.handle;
   if (rabbit?.ok) backends.rabbit = rabbit.handle;
-  describe(name, () => {
+  describeRequiring(name, undefined, (suite) => {
     // A test that stopped or paused a server and failed before restoring it must not take the next file down with it.
-    afterAll(async () => {
+    suite.afterAll(async () => {
       for (const handle of [backends.mongo, backends.rabbit]) {
         if (!handle?.controllable) continue;
         await handle.resume().catch(() => undefined);
         if (!handle.isRunning()) await handle.start();
       }
     }, 120_000);
-    body(backends);
+    body(backends, suite);
   });
 }
 
@@ -293,10 +288,10 @@ function sharedWorkDir(): string {
   return workDir;
 }
 
-/** Where the FerretDB binary is: FERRETDB_BIN, the repo's .cache/bin (the installer's target), or PATH. */
-export function ferretdbBinary(): string | undefined {
-  const candidates = [process.env.FERRETDB_BIN, join(REPO_ROOT, '.cache', 'bin', 'ferretdb'), ...pathCandidates('ferretdb')];
-  return candidates.find((c): c is string => !!c && existsSync(c));
+/** FerretDB at the pinned version: FERRETDB_BIN, the tool cache (the installer's target), or PATH. */
+export function ferretdbBinary(): FoundTool {
+  const version = pinnedVersion('FERRETDB_VERSION');
+  return findTool('ferretdb', [process.env.FERRETDB_BIN, join(toolsBin(), 'ferretdb'), ...pathCandidates('ferretdb')], { versionArgs: ['--version'], version });
 }
 
 /** The RabbitMQ start script that runs as the calling user (Debian's /usr/sbin wrapper would switch to the rabbitmq user). */
@@ -305,13 +300,40 @@ export function rabbitmqServerBinary(): string | undefined {
   return candidates.find((c): c is string => !!c && existsSync(c));
 }
 
-function pathCandidates(command: string): string[] {
-  return (process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, command));
+/**
+ * Starts `start(binary)` with the first binary `find` gives; when there is none, or it fails to start, runs the installer
+ * once and tries what it installed. The error says what was tried.
+ */
+async function withInstalledBinary(
+  what: string,
+  find: () => FoundTool,
+  start: (binary: string) => Promise<ServerHandle>,
+): Promise<ServerHandle> {
+  const tried: string[] = [];
+  for (const attempt of ['found', 'installed'] as const) {
+    if (attempt === 'installed') {
+      const installed = runInstaller('install-backends.sh');
+      if (!installed.ok) tried.push(`the installer failed: ${installed.output}`);
+    }
+    const found = find();
+    if (!found.ok) {
+      tried.push(found.reason);
+      continue;
+    }
+    try {
+      return await start(found.path);
+    } catch (err) {
+      tried.push(`${found.path} did not start: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`${what}: ${tried.join('; ')}`);
 }
 
-async function startLocalFerret(): Promise<ServerHandle> {
-  const binary = ferretdbBinary();
-  if (!binary) throw new Error('ferretdb not found (FERRETDB_BIN, .cache/bin/ferretdb, PATH)');
+function startLocalFerret(): Promise<ServerHandle> {
+  return withInstalledBinary('ferretdb', ferretdbBinary, startFerret);
+}
+
+async function startFerret(binary: string): Promise<ServerHandle> {
   const dir = join(sharedWorkDir(), `ferretdb-${Date.now()}`);
   mkdirSync(join(dir, 'data'), { recursive: true });
   mkdirSync(join(dir, 'state'));
@@ -338,9 +360,15 @@ async function startLocalFerret(): Promise<ServerHandle> {
   });
 }
 
-async function startLocalRabbit(): Promise<ServerHandle> {
-  const binary = rabbitmqServerBinary();
-  if (!binary) throw new Error('rabbitmq-server not found (RABBITMQ_SERVER_BIN, /usr/lib/rabbitmq/bin, PATH)');
+function startLocalRabbit(): Promise<ServerHandle> {
+  const find = (): FoundTool => {
+    const path = rabbitmqServerBinary();
+    return path ? { ok: true, path } : { ok: false, reason: 'rabbitmq-server not found (RABBITMQ_SERVER_BIN, /usr/lib/rabbitmq/bin, PATH)' };
+  };
+  return withInstalledBinary('rabbitmq-server', find, startRabbit);
+}
+
+async function startRabbit(binary: string): Promise<ServerHandle> {
   const dir = join(sharedWorkDir(), `rabbitmq-${Date.now()}`);
   for (const sub of ['mnesia', 'log', 'home']) mkdirSync(join(dir, sub), { recursive: true });
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');

@@ -2,7 +2,7 @@
  * The API host field: the page served by one platform calls another one typed in (cross-origin, through CORS), takes that
  * platform's topology and trace UI, and says plainly when a host is wrong or unreachable.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
 import { readEnv } from '../../src/config/env';
 import { loadConfig } from '../../src/config/settings';
@@ -17,7 +17,7 @@ let other: InProcessPlatform;
 let browser: Browser;
 let page: Page;
 
-describeInBrowser('the API host field', () => {
+describeInBrowser('the API host field', ({ test, beforeAll, afterAll }) => {
   beforeAll(async () => {
     const config = loadConfig().config;
     home = await startInProcess(config, { ephemeralPorts: true, env: readEnv({ LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0' }) });
@@ -42,7 +42,6 @@ describeInBrowser('the API host field', () => {
   });
 
   test('another host typed in is called across origins, and its Jaeger UI is linked', async () => {
-    // Typed the way people do: no scheme.
     await page.fill('#api', other.url('a').replace('http://', ''));
     await page.press('#api', 'Enter');
     await page.waitForSelector('#trace-link');
@@ -55,6 +54,62 @@ describeInBrowser('the API host field', () => {
     await page.reload();
     expect(await page.inputValue('#api')).toBe(other.url('a'));
   });
+
+  test('switching hosts never shows a trace link to a trace id that call did not send to that host, also on a slow CPU', async () => {
+    // Which host each trace id was sent to, as the browser sent it.
+    const sentTo = new Map<string, string>();
+    page.on('request', (request) => {
+      const traceId = request.headers()['x-b3-traceid'];
+      if (request.method() === 'GET' && traceId && request.url().endsWith('/api/greeting')) sentTo.set(traceId, new URL(request.url()).origin);
+    });
+    // A slow CPU and a slow answer from the new host widen the moment between "the new host's topology is in" and "the new
+    // call's answer is in", where a page that renders the old call with the new topology links the wrong trace.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 6 });
+    await page.route(`${other.url('a')}/api/greeting`, async (route) => {
+      await Bun.sleep(400);
+      await route.continue();
+    });
+    try {
+      for (const [from, to] of [
+        [home, other],
+        [other, home],
+        [home, other],
+      ] as const) {
+        await page.goto(`${home.url('a')}/?api=${encodeURIComponent(from.url('a'))}`);
+        await page.waitForSelector('svg [data-node="a"]');
+        await page.click('#call');
+        await page.waitForSelector('#cards > li:nth-child(7)');
+        // Every state of the link from here on, recorded by the page itself at each change.
+        await page.evaluate(() => {
+          const seen: { href: string; shownId: string }[] = [];
+          (window as unknown as { seenLinks: typeof seen }).seenLinks = seen;
+          new MutationObserver(() => {
+            const link = document.getElementById('trace-link') as HTMLAnchorElement | null;
+            if (link) seen.push({ href: link.href, shownId: document.getElementById('trace-id')!.textContent ?? '' });
+          }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+        });
+        const answered = page.waitForResponse((r) => r.request().method() === 'GET' && r.url() === `${to.url('a')}/api/greeting`);
+        await page.fill('#api', to.url('a'));
+        await page.press('#api', 'Enter');
+        await answered;
+        // The call button is enabled again once the answer is drawn.
+        await page.waitForFunction(() => !(document.getElementById('call') as HTMLButtonElement).disabled);
+        const seen = await page.evaluate(() => (window as unknown as { seenLinks: { href: string; shownId: string }[] }).seenLinks);
+        for (const { href, shownId } of seen) {
+          const linked = href.slice(`${JAEGER}/trace/`.length);
+          expect(href).toStartWith(`${JAEGER}/trace/`);
+          expect(linked).toBe(shownId);
+          // Only the host with the Jaeger UI (other) records traces there.
+          expect(sentTo.get(linked)).toBe(other.url('a'));
+        }
+        if (to === other) expect(seen.length).toBeGreaterThan(0);
+      }
+    } finally {
+      await page.unroute(`${other.url('a')}/api/greeting`);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    }
+  }, 60_000);
 
   test('a host that is not http(s) is refused at the field, with the reason next to it', async () => {
     await page.fill('#api', 'ftp://example.test');

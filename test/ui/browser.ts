@@ -1,37 +1,39 @@
 /**
- * A real browser for the UI tests: Debian's chromium driven by playwright-core (Playwright's own browser download does not work
- * on these machines). Without chromium the tests skip with a note on a developer's machine, and fail under CI, saying how to install it.
+ * A real browser for the UI tests: CHROMIUM_PATH, Debian's chromium, or the one `npx playwright install chromium` caches, driven
+ * by playwright-core (Playwright's own browser download does not work on these machines). Without one, every UI test fails and
+ * says how to install it.
  */
-import { describe, test } from 'bun:test';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { describeRequiring, type Suite } from '../support/requirements';
 import { ROOT } from '../support/service-binary';
 
-export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test-results');
-const HOW_TO_INSTALL = `chromium is not installed at ${CHROMIUM}: run \`bash scripts/ci/install-browser.sh\` (as root; it runs apt-get install -y chromium)`;
+const HOW_TO_INSTALL =
+  'no chromium: run `bash scripts/ci/install-browser.sh` (Debian; as root it runs apt-get install chromium, otherwise it prints the command), or set CHROMIUM_PATH, or run `npx playwright install chromium`';
 
-const inCi = () => Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
-
-/** `describe`, when a browser can run; otherwise a skip with a note, or, under CI, one failing test that says how to install it. */
-export function describeInBrowser(name: string, body: () => void): void {
-  if (existsSync(CHROMIUM)) return describe(name, body);
-  if (inCi()) {
-    describe(name, () => {
-      test('chromium is installed', () => {
-        throw new Error(HOW_TO_INSTALL);
-      });
-    });
-    return;
+function playwrightsOwn(): string | undefined {
+  try {
+    return chromium.executablePath();
+  } catch {
+    return undefined;
   }
-  console.warn(`skipping "${name}": ${HOW_TO_INSTALL}`);
-  describe.skip(name, body);
+}
+
+/** The browser binary the tests launch, or undefined when none is installed. */
+export function chromiumPath(): string | undefined {
+  return [process.env.CHROMIUM_PATH, '/usr/bin/chromium', playwrightsOwn()].find((p): p is string => Boolean(p) && existsSync(p!));
+}
+
+/** `describe` with a browser; without one, each test fails with how to install it. */
+export function describeInBrowser(name: string, body: (suite: Suite) => void): void {
+  describeRequiring(name, chromiumPath() ? undefined : HOW_TO_INSTALL, body);
 }
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumPath(),
     // No sandbox: tests run as root in CI containers, where chromium's sandbox cannot start. The rest keeps the browser from
     // reaching for the network (updates, sync, QUIC probes) on machines that have none.
     args: [

@@ -84,7 +84,7 @@ const ANGULAR_LIKE_PAGE = `<!doctype html><html lang="en"><head><meta charset="u
   }
 </script></body></html>`;
 
-describeInBrowser('the original UI\'s request, in a real browser from another origin', () => {
+describeInBrowser('the original UI\'s request, in a real browser from another origin', ({ test, beforeAll, afterAll }) => {
   let browser: Browser;
   let uiServer: ReturnType<typeof Bun.serve>;
 

@@ -2,7 +2,7 @@
  * The web UI in a real browser against the platform as eight processes of the compiled binary (processes, so Service C can be
  * killed the way a crashed pod dies). Service G answers 300 ms late (chaos latency) so "slow" has something to find.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
@@ -25,7 +25,7 @@ const nodeText = (node: string) => page.textContent(`svg [data-node="${node}"] .
 const statesOf = async (nodes: string[]) => Object.fromEntries(await Promise.all(nodes.map(async (n) => [n, await stateOf(n)])));
 const cardServices = () => page.$$eval('#cards > li', (cards) => cards.map((c) => c.getAttribute('data-service')));
 
-describeInBrowser('the web UI in a real browser', () => {
+describeInBrowser('the web UI in a real browser', ({ test, beforeAll, afterAll }) => {
   beforeAll(async () => {
     platform = new ProcessPlatform(loadConfig().config, {
       command: [serviceBinary()],

@@ -1,0 +1,121 @@
+/**
+ * A start that cannot work ends at once with one line that names what and why, and leaves nothing running: `npm start` with a
+ * missing binary, a port that is taken (in one process and per process), a role that exits while starting; the service binary
+ * on a taken port. No stack trace (the compiled binary's is kilobytes of minified source), no orphaned role.
+ */
+import { afterAll, describe, expect, test } from 'bun:test';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../src/platform/processes';
+import { ROOT, serviceBinary } from '../support/service-binary';
+
+const dir = mkdtempSync(join(tmpdir(), 'gm-start-failures-'));
+const servers: Server[] = [];
+afterAll(() => {
+  for (const s of servers) s.close();
+});
+
+/** The config with every role on a free port, so these tests never meet another platform (or the developer's own). */
+async function configWithFreePorts(): Promise<{ path: string; ports: Record<string, number> }> {
+  const raw = JSON.parse(readFileSync(join(ROOT, 'config', 'services.json'), 'utf8'));
+  const ports: Record<string, number> = {};
+  for (const id of Object.keys(raw.services)) raw.services[id].port = ports[id] = await freePort();
+  const path = join(dir, `services-${Object.values(ports)[0]}.json`);
+  writeFileSync(path, JSON.stringify(raw));
+  return { path, ports };
+}
+
+function occupy(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(port, '127.0.0.1', () => resolve());
+    servers.push(server);
+  });
+}
+
+interface Run {
+  code: number | null;
+  stderr: string;
+  stdout: string;
+  ms: number;
+}
+
+function run(argv: string[], env: Record<string, string>): Promise<Run> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.once('exit', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+const npmStart = (args: string[], env: Record<string, string>) => run([process.execPath, 'src/platform/main.ts', ...args], env);
+
+/** True when nothing listens on any of the ports (no role left behind). */
+async function allClosed(ports: number[]): Promise<boolean> {
+  const answers = await Promise.all(ports.map((p) => fetch(`http://127.0.0.1:${p}/api/health`).then(() => true, () => false)));
+  return answers.every((a) => !a);
+}
+
+function expectOneLine(stderr: string, ...fragments: string[]): void {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  for (const f of fragments) expect(lines[0]).toContain(f);
+  expect(stderr).not.toMatch(/^\s+at /m);
+}
+
+describe('npm start that cannot start', () => {
+  test('a --binary that does not exist: exit 78 at once, naming the file and how to build it', async () => {
+    const { path } = await configWithFreePorts();
+    const r = await npmStart(['--processes', '--binary', 'dist/no-such-binary'], { CONFIG_PATH: path });
+    expect(r.code).toBe(78);
+    expectOneLine(r.stderr, 'dist/no-such-binary', 'does not exist', 'npm run build:binary');
+    expect(r.ms).toBeLessThan(5_000);
+  });
+
+  test('a taken port, all roles in one process: exit 78 naming the role and port, and every role it started is closed', async () => {
+    const { path, ports } = await configWithFreePorts();
+    await occupy(ports.e!);
+    const r = await npmStart([], { CONFIG_PATH: path });
+    expect(r.code).toBe(78);
+    expectOneLine(r.stderr, `port ${ports.e}`, 'role e (Service E)', 'already in use');
+    const others = Object.entries(ports).filter(([id]) => id !== 'e').map(([, p]) => p);
+    expect(await allClosed(others)).toBe(true);
+  });
+
+  test('a taken port, one process per role: exit 78 before any role starts', async () => {
+    const { path, ports } = await configWithFreePorts();
+    await occupy(ports.c!);
+    const r = await npmStart(['--processes', '--binary', serviceBinary()], { CONFIG_PATH: path });
+    expect(r.code).toBe(78);
+    expectOneLine(r.stderr, `port ${ports.c}`, 'role c (Service C)', 'already in use');
+    const others = Object.entries(ports).filter(([id]) => id !== 'c').map(([, p]) => p);
+    expect(await allClosed(others)).toBe(true);
+  });
+
+  test('a role that exits while starting: the platform says which, stops the others and exits non-zero', async () => {
+    const { path, ports } = await configWithFreePorts();
+    const wrapper = join(dir, 'refuse-g.sh');
+    writeFileSync(wrapper, `#!/bin/sh\n[ "$ROLE" = g ] && { echo "g cannot start" >&2; exit 3; }\nexec "${serviceBinary()}"\n`);
+    chmodSync(wrapper, 0o755);
+    const r = await npmStart(['--processes', '--binary', wrapper], { CONFIG_PATH: path });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('g cannot start');
+    const platformLine = r.stderr.trim().split('\n').filter((l) => l.startsWith('npm start:'));
+    expect(platformLine).toEqual([expect.stringContaining('role g exited while starting (exit 3)')]);
+    expect(await allClosed(Object.values(ports))).toBe(true);
+  }, 30_000);
+});
+
+test('the service binary on a taken port: exit 78 with one line naming the port', async () => {
+  const port = await freePort();
+  await occupy(port);
+  const r = await run([serviceBinary()], { ROLE: 'b', PORT: String(port) });
+  expect(r.code).toBe(78);
+  expectOneLine(r.stderr, 'service-b', `port ${port}`, 'already in use');
+});
