@@ -16,6 +16,7 @@ import type { Logger } from './telemetry/log';
 import { reportExports } from './telemetry/export-report';
 import { createMetrics } from './telemetry/metrics';
 import { createTracing } from './telemetry/tracing';
+import { CallLimiter, limitCalls } from './transport/call-limit';
 import { defaultTransport } from './transport/default-transport';
 import type { UpstreamTransport } from './transport/upstream';
 
@@ -31,7 +32,9 @@ export interface RunningRole {
   lifecycle: Lifecycle;
   /** Readiness false, then keep serving for the drain delay. */
   drain(): Promise<void>;
-  /** Stop serving and consuming, once in-flight requests are answered. The backends stay open: whoever made them closes them. */
+  /** Stop serving and consuming, once in-flight requests are answered; spans are not flushed yet. Idempotent. */
+  stopServing(): Promise<void>;
+  /** stopServing, then flush the spans. The backends stay open: whoever made them closes them. */
   close(): Promise<void>;
   /** drain, then close. */
   stop(): Promise<void>;
@@ -54,8 +57,9 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
   const { log } = options;
   const app = `service-${settings.id}`;
   const dependencies: Dependency[] = [];
-  if (backends.store) dependencies.push({ name: `store:${backends.store.kind}`, isReady: () => backends.store!.isReady() });
-  if (backends.queue) dependencies.push({ name: `queue:${backends.queue.kind}`, isReady: () => backends.queue!.isReady() });
+  const { store, queue } = backends;
+  if (store) dependencies.push({ name: `store:${store.kind}`, isReady: () => store.isReady(), notReadyReason: () => store.notReadyReason?.() });
+  if (queue) dependencies.push({ name: `queue:${queue.kind}`, isReady: () => queue.isReady(), notReadyReason: () => queue.notReadyReason?.() });
   const lifecycle = new Lifecycle(dependencies);
   const metrics = createMetrics({ role: settings.id, app, version: settings.version, isReady: () => lifecycle.readiness().ready });
   // One provider per role, even when several roles share this process: each span must carry its own role's service.name.
@@ -77,7 +81,8 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
     tracing,
     lifecycle,
     log,
-    transport: options.transport ?? defaultTransport(),
+    // Each role waits only for its own calls (call-limit.ts): roles sharing a process cannot starve one another.
+    transport: limitCalls(options.transport ?? defaultTransport(settings.upstreamMaxAnswerBytes), new CallLimiter(settings.upstreamMaxInFlight)),
     timeoutMs: settings.upstreamTimeoutMs,
     edge: settings.edge && { ...settings.edge, topology: topology(config, options.traceUiUrl) },
   });
@@ -96,6 +101,7 @@ export async function startRole(
   const server: Listening = await listen(handle, { port: settings.port, hostname: options.hostname, answerWithinMs: settings.upstreamTimeoutMs });
   lifecycle.phase = 'serving';
   let stopped = false;
+  let serving: Promise<void> | undefined;
   let subscription: Subscription | undefined;
   let wakeRetry = () => {};
 
@@ -142,11 +148,19 @@ export async function startRole(
         await new Promise((r) => setTimeout(r, settings.drainDelayMs));
       }
     },
+    stopServing() {
+      if (!serving) {
+        stopped = true;
+        wakeRetry();
+        serving = (async () => {
+          await server.stop();
+          await subscription?.cancel();
+        })();
+      }
+      return serving;
+    },
     async close() {
-      stopped = true;
-      wakeRetry();
-      await server.stop();
-      await subscription?.cancel();
+      await role.stopServing();
       // Last: the spans of the requests and messages just finished are in the batch, and must reach the collector.
       await tracing?.shutdown();
       log.info('stopped');

@@ -6,6 +6,18 @@ import { ConfigError } from './config/validate';
 import { PortInUseError } from './http/serve';
 import type { Logger } from './telemetry/log';
 
+/**
+ * A bug that escapes every handler ends the process with one log line (what failed and where), not a dump of minified source;
+ * a promise rejected with no handler is logged and the process serves on (the drivers reject late on connections already given up).
+ */
+export function exitOnCrash(log: Logger): void {
+  process.on('uncaughtException', (err) => {
+    log.error('uncaught exception, exiting', { error: err, at: err.stack?.split('\n').slice(1, 4).map((l) => l.trim()) });
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => log.error('unhandled promise rejection', { error: reason instanceof Error ? reason : String(reason) }));
+}
+
 export function exitOnSignals(stop: () => Promise<void>, timeoutMs: number, log: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {

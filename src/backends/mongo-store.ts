@@ -12,6 +12,7 @@ import {
   type TopologyDescription,
 } from 'mongodb';
 import type { StoreTarget } from '../config/schema';
+import { ConfigError } from '../config/validate';
 import type { Greeting } from '../greeting';
 import type { GreetingStore, InsertOutcome } from './types';
 import { redactSecrets, redactUrl } from './redact';
@@ -40,7 +41,18 @@ export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }
 
-type GreetingDocument = Omit<Greeting, 'created'> & { created: Date };
+/**
+ * A greeting as stored: the original platform's field names (its Go struct had no bson tags, so the driver lower-cased them),
+ * so what reads its collections (mongo-express views, the queries in its blog posts) reads ours. The API keeps `service`
+ * and `created`.
+ */
+interface GreetingDocument {
+  id: string;
+  servicename: string;
+  message: string;
+  createdat: Date;
+  hostname: string;
+}
 
 export class MongoStore implements GreetingStore {
   readonly kind = 'mongodb' as const;
@@ -52,6 +64,8 @@ export class MongoStore implements GreetingStore {
   /** Our own view: the last operation failed for lack of a server, and no heartbeat has succeeded since. */
   private failing = false;
   private closed = false;
+  /** The last failure, as a caller may see it (no credentials): what readiness says while not ready. */
+  private lastProblem?: string;
   /** The first successful connect, shared by every caller; forgotten on failure so the next caller tries again. */
   private connecting?: Promise<void>;
   private retryTimer?: ReturnType<typeof setTimeout>;
@@ -61,7 +75,12 @@ export class MongoStore implements GreetingStore {
     private readonly url: string,
     private readonly options: MongoStoreOptions = {},
   ) {
-    this.client = new MongoClient(url, clientOptions(url, options));
+    try {
+      this.client = new MongoClient(url, clientOptions(url, options));
+    } catch (err) {
+      // The driver's own parser is the judge of a connection string: what it refuses can never connect, so the start ends here.
+      throw new ConfigError([{ file: 'environment', path: 'MONGO_CONN', reason: `the MongoDB driver refuses it: ${redactSecrets((err as Error).message, url)}` }]);
+    }
     // Topology events are the driver's verdict, updated by its heartbeats. A heartbeat already under way when the server goes
     // can take up to connectTimeoutMS to fail, so a failed operation also turns readiness off at once (see `failing`).
     this.client.on('topologyDescriptionChanged', (event) => {
@@ -89,9 +108,9 @@ export class MongoStore implements GreetingStore {
     await this.ensureIndex(target);
     const doc: GreetingDocument = {
       id: greeting.id,
-      service: greeting.service,
+      servicename: greeting.service,
       message: greeting.message,
-      created,
+      createdat: created,
       hostname: greeting.hostname,
     };
     try {
@@ -110,7 +129,7 @@ export class MongoStore implements GreetingStore {
       // `_id` breaks ties between greetings created in the same millisecond, in insertion order.
       const docs = await this.collection(target)
         .find({}, { projection: { _id: 0 } })
-        .sort({ created: 1, _id: 1 })
+        .sort({ createdat: 1, _id: 1 })
         .toArray();
       return docs.map(toGreeting);
     } catch (err) {
@@ -121,6 +140,11 @@ export class MongoStore implements GreetingStore {
 
   isReady(): boolean {
     return this.writable && !this.failing && !this.closed;
+  }
+
+  notReadyReason(): string | undefined {
+    if (this.isReady()) return undefined;
+    return this.closed ? 'closed' : this.lastProblem ?? 'no writable MongoDB server yet';
   }
 
   async close(): Promise<void> {
@@ -224,7 +248,8 @@ export class MongoStore implements GreetingStore {
 
   private unavailable(action: string, err: unknown): StoreUnavailableError {
     const detail = err instanceof Error ? err.message : String(err);
-    return new StoreUnavailableError(redactSecrets(`MongoDB could not ${action}: ${detail}`, this.url));
+    this.lastProblem = redactSecrets(`MongoDB could not ${action}: ${detail}`, this.url);
+    return new StoreUnavailableError(this.lastProblem);
   }
 }
 
@@ -259,10 +284,10 @@ function name(target: StoreTarget): string {
 }
 
 function toGreeting(doc: Record<string, unknown>): Greeting {
-  const created = doc.created instanceof Date ? doc.created.toISOString() : String(doc.created);
+  const created = doc.createdat instanceof Date ? doc.createdat.toISOString() : String(doc.createdat);
   return {
     id: String(doc.id),
-    service: String(doc.service),
+    service: String(doc.servicename),
     message: String(doc.message),
     created,
     hostname: String(doc.hostname),

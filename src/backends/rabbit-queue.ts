@@ -168,6 +168,11 @@ export class RabbitQueue implements GreetingQueue {
     }
   }
 
+  notReadyReason(): string | undefined {
+    if (this.isReady()) return undefined;
+    return this.closed ? 'closed' : this.blocked ? 'the broker blocked publishing' : this.lastError;
+  }
+
   /** Connected, not blocked, and every consumer subscribed on the current connection (F is ready only while it consumes). */
   isReady(): boolean {
     const session = this.session;
@@ -431,11 +436,16 @@ export class RabbitQueue implements GreetingQueue {
   }
 
   private noteError(err: unknown): void {
-    this.lastError = redactSecrets(describe(err), this.url);
+    const text = redactSecrets(describe(err), this.url);
+    const conflict = queueConflict(text);
+    // Said once per change: the reconnect loop meets the same conflict every few seconds until someone acts on it.
+    if (conflict && conflict !== this.lastError) this.options.log?.('error', conflict);
+    this.lastError = conflict ?? text;
   }
 
   private unavailable(action: string, err: unknown): QueueUnavailableError {
-    return new QueueUnavailableError(redactSecrets(`RabbitMQ could not ${action}: ${describe(err)}`, this.url));
+    const text = redactSecrets(`RabbitMQ could not ${action}: ${describe(err)}`, this.url);
+    return new QueueUnavailableError(queueConflict(text) ?? text);
   }
 }
 
@@ -448,6 +458,22 @@ function withHeartbeat(url: string): string {
   } catch {
     return url;
   }
+}
+
+/**
+ * A queue that exists with other arguments than ours: RabbitMQ refuses the declaration (406 PRECONDITION_FAILED) and closes the
+ * channel. The original platform declares `service-d.greeting` non-durable and without a dead-letter exchange, so on a broker
+ * where it ran first this is what happens; the reason says what to do (README: "Sharing a broker with the original").
+ */
+export function queueConflict(text: string): string | undefined {
+  const m = /PRECONDITION_FAILED - inequivalent arg '([^']+)' for queue '([^']+)'[^:]*: received ([^ ]+) but current is ([^ "]+)/.exec(text);
+  if (!m) return undefined;
+  const [, arg, queue, ours, theirs] = m;
+  return (
+    `queue '${queue}' already exists on the broker with ${arg} ${theirs} where greeting-mesh declares ${ours} ` +
+    `(the original platform declares it non-durable): delete it (rabbitmqctl delete_queue ${queue}; its messages are lost) ` +
+    `or set QUEUE_NAME to another queue`
+  );
 }
 
 function describe(err: unknown): string {

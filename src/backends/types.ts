@@ -17,6 +17,8 @@ export interface GreetingStore {
   list(target: StoreTarget): Promise<Greeting[]>;
   /** True while writes can be expected to succeed. */
   isReady(): boolean;
+  /** Why not ready (shown by the readiness probe), or undefined. */
+  notReadyReason?(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -47,5 +49,7 @@ export interface GreetingQueue {
   /** Messages now in the dead-letter queue of `queue`, with their reasons (tests and tools read this). */
   deadLetters(queue: string): Promise<{ body: string; reason: string }[]>;
   isReady(): boolean;
+  /** Why not ready (shown by the readiness probe), or undefined. */
+  notReadyReason?(): string | undefined;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@
  * ALLOWED_ORIGINS, SERVICE_<X>_URL, MONGO_CONN, RABBITMQ_CONN, QUEUE_NAME), so this image is a drop-in for its manifests.
  * Every bad value is reported, never silently replaced by a default.
  */
+import { originProblem } from './origins';
 import { ConfigError, type ConfigProblem } from './validate';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -46,7 +47,16 @@ export interface EnvSettings {
   traceUiUrl?: string;
   /** Messages an embedded in-memory queue holds before publishing is refused. */
   memoryQueueLimit?: number;
+  /** The largest upstream answer read, in bytes (UPSTREAM_MAX_ANSWER_BYTES). */
+  upstreamMaxAnswerBytes?: number;
+  /** Upstream calls one role keeps in flight at most (UPSTREAM_MAX_IN_FLIGHT); the rest wait their turn. */
+  upstreamMaxInFlight?: number;
+  /** Requests in flight Bun's fetch allows per process (its own BUN_CONFIG_MAX_HTTP_REQUESTS, 256 by default). */
+  fetchMaxInFlight: number;
 }
+
+/** Bun's default for BUN_CONFIG_MAX_HTTP_REQUESTS; also the default budget under Node, whose agent has no cap of its own. */
+export const FETCH_MAX_IN_FLIGHT_DEFAULT = 256;
 
 type Env = Record<string, string | undefined>;
 
@@ -85,6 +95,18 @@ export function readEnv(env: Env = process.env): EnvSettings {
     return v;
   };
 
+  const origins = (name: string) => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    const list = v.split(',').map((o) => o.trim());
+    if (list.some((o) => o === '')) bad(name, `'${v}' has an empty entry (a stray comma?): list origins like https://ui.example.com,http://localhost:4200, or *`);
+    for (const o of list.filter(Boolean)) {
+      const problem = originProblem(o);
+      if (problem) bad(name, problem);
+    }
+    return list;
+  };
+
   let port: number | undefined;
   const rawPort = str('PORT');
   if (rawPort !== undefined) {
@@ -113,10 +135,7 @@ export function readEnv(env: Env = process.env): EnvSettings {
     serviceName: str('SERVICE_NAME'),
     greeting: str('GREETING'),
     version: str('SERVICE_VERSION'),
-    allowedOrigins: str('ALLOWED_ORIGINS')
-      ?.split(',')
-      .map((o) => o.trim())
-      .filter(Boolean),
+    allowedOrigins: origins('ALLOWED_ORIGINS'),
     upstreamUrls,
     mongoUrl: url('MONGO_CONN', ['mongodb:', 'mongodb+srv:']),
     rabbitmqUrl: url('RABBITMQ_CONN', ['amqp:', 'amqps:']),
@@ -130,6 +149,9 @@ export function readEnv(env: Env = process.env): EnvSettings {
     traceSampleRatio: ratio('TRACE_SAMPLE_RATIO') ?? 1,
     traceUiUrl: url('TRACE_UI_URL', ['http:', 'https:']),
     memoryQueueLimit: int('MEMORY_QUEUE_LIMIT', 1, 10_000_000),
+    upstreamMaxInFlight: int('UPSTREAM_MAX_IN_FLIGHT', 1, 65_535),
+    upstreamMaxAnswerBytes: int('UPSTREAM_MAX_ANSWER_BYTES', 1024, 256 * 1024 * 1024),
+    fetchMaxInFlight: int('BUN_CONFIG_MAX_HTTP_REQUESTS', 1, 65_535) ?? FETCH_MAX_IN_FLIGHT_DEFAULT,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return settings;

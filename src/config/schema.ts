@@ -28,7 +28,7 @@ const QueueName = t.String({ minLength: 1, maxLength: 255 });
 export const EdgeOptions = t.Object(
   {
     /** CORS origins; `*` is never combined with credentials (checked in validate.ts). */
-    allowedOrigins: t.Array(t.String({ minLength: 1 }), { default: ['*'] }),
+    allowedOrigins: t.Array(t.String({ minLength: 1 }), { default: ['*'], minItems: 1 }),
     allowCredentials: t.Boolean({ default: false }),
     /** `/api/request-echo` answers 413 above this many body bytes. */
     echoBodyLimitBytes: t.Integer({ minimum: 0, default: 65536 }),
@@ -77,6 +77,11 @@ export const Defaults = t.Object(
   {
     version: t.String({ minLength: 1, default: 'v1' }),
     upstreamTimeoutMs: t.Integer({ minimum: 1, default: 10000 }),
+    /**
+     * The largest upstream answer read: a whole chain's answer is a few kilobytes, and an answer is held in memory until it is
+     * passed on, so a misbehaving upstream must not make every caller buffer megabytes.
+     */
+    upstreamMaxAnswerBytes: t.Integer({ minimum: 1024, default: 1048576 }),
     drainDelayMs: t.Integer({ minimum: 0, default: 5000 }),
     shutdownTimeoutMs: t.Integer({ minimum: 1, default: 20000 }),
     replicas: t.Integer({ minimum: 0, maximum: 100, default: 2 }),

@@ -38,6 +38,8 @@ export interface RoleSettings {
   traceSampleRatio: number;
   traceUiUrl?: string;
   memoryQueueLimit?: number;
+  upstreamMaxInFlight: number;
+  upstreamMaxAnswerBytes: number;
 }
 
 /** The config named by CONFIG_PATH, or the one compiled into the binary. */
@@ -115,6 +117,8 @@ export function resolveRole(config: PlatformConfig, id: string, env: EnvSettings
     traceSampleRatio: env.traceSampleRatio,
     traceUiUrl: env.traceUiUrl,
     memoryQueueLimit: env.memoryQueueLimit,
+    upstreamMaxInFlight: env.upstreamMaxInFlight ?? env.fetchMaxInFlight,
+    upstreamMaxAnswerBytes: env.upstreamMaxAnswerBytes ?? d.upstreamMaxAnswerBytes,
   };
   if (settings.edge?.allowCredentials && settings.edge.allowedOrigins.includes('*'))
     throw new ConfigError([{ file: 'environment', path: 'ALLOWED_ORIGINS', reason: "'*' cannot be combined with allowCredentials in the config" }]);

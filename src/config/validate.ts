@@ -3,6 +3,7 @@
  * so a bad edit is fixed in one round instead of one error per start.
  */
 import { Value } from '@sinclair/typebox/value';
+import { originProblem } from './origins';
 import { PlatformConfig, RoleConfig } from './schema';
 
 export interface ConfigProblem {
@@ -13,9 +14,12 @@ export interface ConfigProblem {
 
 export class ConfigError extends Error {
   constructor(readonly problems: ConfigProblem[]) {
+    const line = (p: ConfigProblem) => `${p.file} ${p.path || '/'}: ${p.reason}`;
+    // One problem is one line (what a log shows first); several are listed one per line, all at once.
     super(
-      `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((p) => `  ${p.file} ${p.path || '/'}: ${p.reason}`).join('\n'),
+      problems.length === 1
+        ? `invalid configuration: ${line(problems[0]!)}`
+        : `invalid configuration (${problems.length} problems):\n${problems.map((p) => `  ${line(p)}`).join('\n')}`,
     );
     this.name = 'ConfigError';
   }
@@ -23,6 +27,8 @@ export class ConfigError extends Error {
 
 /** Parses and validates config text; throws ConfigError listing every problem. */
 export function parseConfig(text: string, file: string): PlatformConfig {
+  const deep = deepestNesting(text, MAX_NESTING);
+  if (deep) throw new ConfigError([{ file, path: deep.path, reason: `nested deeper than ${MAX_NESTING} levels (the config schema needs ${SCHEMA_NESTING}); is this the right file?` }]);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -30,6 +36,27 @@ export function parseConfig(text: string, file: string): PlatformConfig {
     throw new ConfigError([{ file, path: '', reason: `not valid JSON: ${(err as Error).message}` }]);
   }
   return validateConfig(raw, file);
+}
+
+/** A real config nests 6 levels deep; parsing and validating recurse, so a file nested 100,000 deep would exhaust the stack. */
+const MAX_NESTING = 64;
+const SCHEMA_NESTING = 6;
+
+/** Where the text first nests deeper than `limit` objects and arrays (strings skipped), or undefined when it never does. */
+function deepestNesting(text: string, limit: number): { path: string } | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return { path: `(character ${i + 1})` };
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return undefined;
 }
 
 export function validateConfig(raw: unknown, file: string): PlatformConfig {
@@ -81,6 +108,10 @@ function topologyProblems(config: PlatformConfig): Problem[] {
     const nameUser = nameOwner.get(role.name);
     if (nameUser) problems.push({ path: `${at}/name`, reason: `name '${role.name}' is already used by role '${nameUser}'` });
     else nameOwner.set(role.name, id);
+    role.edge?.allowedOrigins.forEach((origin, i) => {
+      const problem = originProblem(origin);
+      if (problem) problems.push({ path: `${at}/edge/allowedOrigins/${i}`, reason: problem });
+    });
     if (role.edge && role.edge.allowCredentials && role.edge.allowedOrigins.includes('*'))
       problems.push({ path: `${at}/edge/allowCredentials`, reason: "credentials cannot be allowed for origin '*'" });
     if (role.consume && !published.has(role.consume.queue))

@@ -37,9 +37,14 @@ describe('probes and errors (every role)', () => {
 
   test('readiness follows its dependencies', async () => {
     let up = false;
-    const store = { kind: 'memory', isReady: () => up } as never;
+    const store = { kind: 'memory', isReady: () => up, notReadyReason: () => (up ? undefined : 'MongoDB could not connect: refused') } as never;
     const c = roleUnderTest('c', {}, { backends: { store } });
-    expect(await (await c.get('/api/ready')).json()).toEqual({ ready: false, phase: 'serving', dependencies: { 'store:memory': false } });
+    expect(await (await c.get('/api/ready')).json()).toEqual({
+      ready: false,
+      phase: 'serving',
+      dependencies: { 'store:memory': false },
+      reasons: { 'store:memory': 'MongoDB could not connect: refused' },
+    });
     up = true;
     expect((await c.get('/api/ready')).status).toBe(200);
   });

@@ -7,6 +7,7 @@ import { context } from '@opentelemetry/api';
 import { Elysia } from 'elysia';
 import { edgeCors } from '../roles/edge/cors';
 import { contextFromB3, requestContext, type RequestContext } from '../telemetry/log';
+import { dropMalformedTracingHeaders } from '../telemetry/tracing-headers';
 import { endServerSpan, isSampled, startServerSpan } from '../telemetry/spans';
 import { failSpan } from '../telemetry/tracing';
 import { registerRoutes, ROUTES, type RouteDeps, type RouteSpec } from './routes';
@@ -32,6 +33,21 @@ export function pathOf(url: string): string {
   return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
+/** Echoed paths are cut here: an error names the path, but must not hand back a 16 KB one. */
+const ECHO_LIMIT = 128;
+const bounded = (text: string) => (text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}… (${text.length} characters)` : text);
+
+/** Why a path cannot be routed (percent-encoding that does not decode), or undefined when it can. */
+export function malformedPath(pathname: string): string | undefined {
+  if (!pathname.includes('%')) return undefined;
+  try {
+    decodeURIComponent(pathname);
+    return undefined;
+  } catch {
+    return `malformed percent-encoding in the path ${bounded(pathname)}`;
+  }
+}
+
 export function compileRoutes(edge: boolean): CompiledRoute[] {
   return ROUTES.filter((r) => edge || !r.edge).map((spec) => ({
     spec,
@@ -46,7 +62,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
   const jsonError = (status: number, error: string, headers: Record<string, string> = {}) =>
     Response.json({ error }, { status, headers });
 
-  const base = new Elysia();
+  const base = new Elysia({ handler: { standardHostname: false } });
   if (deps.edge) base.use(edgeCors(deps.edge));
   const app = base
     .onError(({ code, error, request }) => {
@@ -55,7 +71,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
         const route = routeOf(pathname);
         // Every route but the echo (which takes all methods) is a GET.
         if (route !== 'unmatched') return jsonError(405, `method ${request.method} is not allowed on ${route}`, { allow: 'GET, HEAD' });
-        return jsonError(404, `no route for ${request.method} ${pathname}`);
+        return jsonError(404, `no route for ${request.method} ${bounded(pathname)}`);
       }
       if (code === 'PARSE' || code === 'VALIDATION') return jsonError(400, `bad request: ${(error as Error).message}`);
       deps.log.error('request failed', { error: error as Error });
@@ -99,14 +115,24 @@ export function createApp(deps: AppDeps): { handle: Handler } {
 
   const handle: Handler = async (request) => {
     const started = performance.now();
+    // Only well-formed tracing values go on: one an upstream cannot parse would fail the whole chain (tracing-headers.ts).
+    const ignored = dropMalformedTracingHeaders(request.headers);
     let requestId = request.headers.get('x-request-id');
     // Forward a request id even when no proxy set one, so every hop's log lines for one call share it.
     if (!requestId) request.headers.set('x-request-id', (requestId = randomUUID()));
     const pathname = pathOf(request.url);
     const route = routeOf(pathname);
-    const response =
-      tracing && !UNTRACED_ROUTES.has(route) ? await handleTraced(request, route, pathname, requestId) : await handleUntraced(request, route, requestId);
+    const malformed = malformedPath(pathname);
+    const response = malformed
+      ? jsonError(400, malformed)
+      : tracing && !UNTRACED_ROUTES.has(route)
+        ? await handleTraced(request, route, pathname, requestId)
+        : await handleUntraced(request, route, requestId);
     response.headers.set('x-request-id', requestId);
+    if (ignored.length > 0) response.headers.set('x-ignored-headers', ignored.map((i) => `${i.name} (${i.reason})`).join(', '));
+    // From the moment this role drains, every answer says it closes its connection: a client that kept it alive would
+    // otherwise send its next request on a socket the server is about to close, and lose that request.
+    if (deps.lifecycle.phase === 'draining') response.headers.set('connection', 'close');
     deps.metrics.request(request.method, route, response.status, (performance.now() - started) / 1000);
     return response;
   };

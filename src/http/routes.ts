@@ -8,7 +8,7 @@ import { requestEcho } from '../roles/edge/request-echo';
 import { statusCode } from '../roles/edge/status-code';
 import type { RoleSettings } from '../config/settings';
 import type { Topology } from '../roles/edge/topology';
-import { pickTracingHeaders } from '../transport/tracing-headers';
+import { pickTracingHeaders } from '../telemetry/tracing-headers';
 import { uiPage } from '../ui/page';
 import type { Lifecycle } from '../lifecycle';
 import type { Metrics } from '../telemetry/metrics';

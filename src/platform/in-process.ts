@@ -30,16 +30,34 @@ export interface InProcessOptions {
   env: EnvSettings;
 }
 
+/**
+ * Each calling role's share of this process's fetch cap, so that together they never exceed it: a role whose calls wait in
+ * fetch's one queue behind another role's could never answer it (call-limit.ts). Refused when the shares cannot fit.
+ */
+export function callBudget(config: PlatformConfig, env: EnvSettings): number {
+  const callers = Object.values(config.services).filter((r) => r.upstreams.length > 0).length;
+  if (callers === 0) return env.fetchMaxInFlight;
+  const share = env.upstreamMaxInFlight ?? Math.floor(env.fetchMaxInFlight / callers);
+  if (share < 1 || share * callers > env.fetchMaxInFlight)
+    throw new StartupConfigError(
+      `${callers} roles call upstreams in this one process and share its fetch cap of ${env.fetchMaxInFlight} requests in flight ` +
+        `(BUN_CONFIG_MAX_HTTP_REQUESTS)${env.upstreamMaxInFlight ? `, which UPSTREAM_MAX_IN_FLIGHT=${env.upstreamMaxInFlight} each exceeds` : ', less than one each'}: ` +
+        `raise BUN_CONFIG_MAX_HTTP_REQUESTS to at least ${callers * (env.upstreamMaxInFlight ?? 1)}, or run one process per role (--processes)`,
+    );
+  return share;
+}
+
 export async function startInProcess(config: PlatformConfig, { ephemeralPorts, env }: InProcessOptions): Promise<InProcessPlatform> {
   const store = new MemoryStore();
   const queue = new MemoryQueue();
   const roles = new Map<string, RunningRole>();
   const url = (id: string) => `http://127.0.0.1:${roles.get(id)!.port}`;
+  const upstreamMaxInFlight = callBudget(config, env);
   try {
     // Upstreams first, so every role's upstream URLs point at ports that are already listening.
     for (const id of upstreamsFirst(config)) {
       const upstreamUrls = Object.fromEntries(config.services[id]!.upstreams.map((up) => [up, url(up)]));
-      const roleEnv: EnvSettings = { ...env, role: id, port: ephemeralPorts ? 0 : undefined, serviceName: undefined, greeting: undefined, upstreamUrls };
+      const roleEnv: EnvSettings = { ...env, role: id, port: ephemeralPorts ? 0 : undefined, serviceName: undefined, greeting: undefined, upstreamUrls, upstreamMaxInFlight };
       const settings = resolveRole(config, id, roleEnv);
       const log = createLogger(id, settings.logLevel);
       const backends = createBackends(settings, log, { store, queue });
@@ -60,8 +78,10 @@ export async function startInProcess(config: PlatformConfig, { ephemeralPorts, e
     url,
     async stop() {
       await Promise.all([...roles.values()].map((r) => r.drain()));
-      // All at once: each close waits for its own in-flight requests and flushes its own spans, so in sequence eight flushes
-      // to an unreachable collector would add up past the shutdown deadline.
+      // In the order a rolling update would take them down: callers before what they call, so the requests still in flight
+      // at the edge are answered by upstreams that are still there (all at once, they got 502s).
+      for (const id of upstreamsFirst(config).reverse()) await roles.get(id)!.stopServing();
+      // Flushing all at once: in sequence, eight flushes to an unreachable collector would add up past the shutdown deadline.
       await Promise.all([...roles.values()].map((r) => r.close()));
       await closeBackends({ store, queue });
     },

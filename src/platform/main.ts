@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { readEnv } from '../config/env';
 import { loadConfig } from '../config/settings';
-import { exitOnSignals, exitOnStartFailure, startOrExit, StartupConfigError } from '../shutdown';
+import { exitOnCrash, exitOnSignals, exitOnStartFailure, startOrExit, StartupConfigError } from '../shutdown';
 import { createLogger } from '../telemetry/log';
 import { startInProcess } from './in-process';
 import { ProcessPlatform } from './processes';
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     return { env, config: loadConfig(env.configPath).config };
   });
   const log = createLogger('platform', fromEnv.logLevel);
+  exitOnCrash(log);
   // Nothing routes around a local role while it drains, so Ctrl-C stops at once unless DRAIN_DELAY_MS asks otherwise.
   const env = { ...fromEnv, drainDelayMs: fromEnv.drainDelayMs ?? 0 };
   const shutdownTimeoutMs = env.shutdownTimeoutMs ?? config.defaults.shutdownTimeoutMs;

@@ -5,7 +5,7 @@
  * several copies, plus one more per injection) was measurably cheaper. b3.test.ts holds it to that propagator's behaviour,
  * plus one deliberate difference: a context without a sampling decision is marked DEFERRED instead of "not sampled".
  */
-import { TRACING_HEADERS } from '../transport/tracing-headers';
+import { TRACING_HEADERS } from './tracing-headers';
 import { createContextKey, isSpanContextValid, isValidSpanId, isValidTraceId, ROOT_CONTEXT, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
 
 export const B3_HEADERS: ReadonlySet<string> = new Set(TRACING_HEADERS.filter((name) => name.startsWith('x-b3-')));

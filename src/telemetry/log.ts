@@ -35,16 +35,58 @@ export type LineWriter = (line: string) => void;
 
 const stdout: LineWriter = (line) => process.stdout.write(line + '\n');
 
-export function createLogger(role: string, level: LogLevel, write: LineWriter = stdout): Logger {
+/**
+ * Warnings and errors that repeat, the same message with the same fields (a dead upstream fails every request, at every hop),
+ * are written once per window; the repeats are counted and summed up in one line when the window ends. Without this a
+ * failing upstream wrote one line per request per hop: megabytes a minute under load, the one useful line buried.
+ */
+export const REPEAT_WINDOW_MS = 10_000;
+/** Distinct repeating lines tracked per window; beyond that, lines are written as they come. */
+const MAX_TRACKED = 1_000;
+
+export interface LoggerOptions {
+  write?: LineWriter;
+  repeatWindowMs?: number;
+}
+
+export function createLogger(role: string, level: LogLevel, writeOrOptions: LineWriter | LoggerOptions = {}): Logger {
+  const { write = stdout, repeatWindowMs = REPEAT_WINDOW_MS } = typeof writeOrOptions === 'function' ? { write: writeOrOptions } : writeOrOptions;
   const min = ORDER[level];
+  /** Lines written this window, by what they say, and how often they were held back since. */
+  const repeats = new Map<string, { line: Fields; held: number }>();
+  let window: ReturnType<typeof setInterval> | undefined;
+  const summarise = () => {
+    for (const { line, held } of repeats.values())
+      if (held > 0) write(JSON.stringify({ ...line, time: new Date().toISOString(), repeated: held, windowSeconds: repeatWindowMs / 1000 }));
+    repeats.clear();
+    if (window) clearInterval(window);
+    window = undefined;
+  };
+
   const emit = (lvl: LogLevel, msg: string, fields?: Fields) => {
     if (ORDER[lvl] < min) return;
+    const body: Fields = { level: lvl, msg, role };
+    if (fields) for (const [k, v] of Object.entries(fields)) body[k] = v instanceof Error ? v.message : v;
     const ctx = requestContext.getStore();
-    const line: Fields = { time: new Date().toISOString(), level: lvl, msg, role };
-    if (ctx?.requestId) line.requestId = ctx.requestId;
-    if (ctx?.traceId) line.traceId = ctx.traceId;
-    if (ctx?.spanId) line.spanId = ctx.spanId;
-    if (fields) for (const [k, v] of Object.entries(fields)) line[k] = v instanceof Error ? v.message : v;
+    const context: Fields = {};
+    if (ctx?.requestId) context.requestId = ctx.requestId;
+    if (ctx?.traceId) context.traceId = ctx.traceId;
+    if (ctx?.spanId) context.spanId = ctx.spanId;
+    const line = { time: new Date().toISOString(), ...body, ...context };
+    if (ORDER[lvl] >= ORDER.warn && repeatWindowMs > 0) {
+      // The request and trace ids differ on every line and are left out of what makes two lines the same.
+      const key = JSON.stringify(body);
+      const seen = repeats.get(key);
+      if (seen) {
+        seen.held++;
+        return;
+      }
+      if (repeats.size < MAX_TRACKED) repeats.set(key, { line: body, held: 0 });
+      if (!window) {
+        window = setInterval(summarise, repeatWindowMs);
+        window.unref?.();
+      }
+    }
     write(JSON.stringify(line));
   };
   return {

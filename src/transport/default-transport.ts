@@ -3,6 +3,6 @@ import { HttpUpstreamTransport } from './http-upstream';
 import { NodeHttpUpstreamTransport } from './node-http-upstream';
 import type { UpstreamTransport } from './upstream';
 
-export function defaultTransport(): UpstreamTransport {
-  return (globalThis as { Bun?: unknown }).Bun ? new HttpUpstreamTransport() : new NodeHttpUpstreamTransport();
+export function defaultTransport(maxAnswerBytes: number): UpstreamTransport {
+  return (globalThis as { Bun?: unknown }).Bun ? new HttpUpstreamTransport(maxAnswerBytes) : new NodeHttpUpstreamTransport(maxAnswerBytes);
 }

@@ -1,6 +1,6 @@
 /** What an upstream's HTTP answer means for the caller, whichever HTTP client fetched it. */
 import { greetingProblem, isUpstreamError, type GreetingEntry } from '../greeting';
-import type { UpstreamAnswer } from './upstream';
+import type { FailedAnswer, UpstreamAnswer } from './upstream';
 
 export interface HttpAnswer {
   status: number;
@@ -19,11 +19,15 @@ export function interpret({ status, body, serverTiming }: HttpAnswer, durationMs
   return { outcome: 'failed', failure, reason: `answered ${status}${reasonOf(body)}`, durationMs };
 }
 
-export function timedOut(timeoutMs: number, durationMs: number): UpstreamAnswer {
+export function timedOut(timeoutMs: number, durationMs: number): FailedAnswer {
   return { outcome: 'failed', failure: 'timeout', reason: `no answer within ${timeoutMs} ms`, durationMs };
 }
 
-export function requestFailed(err: unknown, durationMs: number): UpstreamAnswer {
+export function tooLarge(status: number, limit: number, durationMs: number): FailedAnswer {
+  return { outcome: 'failed', failure: 'too_large', reason: `answered ${status} with a body larger than ${limit} bytes (UPSTREAM_MAX_ANSWER_BYTES)`, durationMs };
+}
+
+export function requestFailed(err: unknown, durationMs: number): FailedAnswer {
   return { outcome: 'failed', failure: 'error', reason: `request failed: ${(err as Error).message}`, durationMs };
 }
 

@@ -3,10 +3,13 @@
  * connections per origin, so a hop costs no new TCP handshake; each call has its own deadline, so one slow upstream cannot
  * hold its siblings' answers.
  */
-import { interpret, requestFailed, timedOut } from './greeting-answer';
+import { interpret, requestFailed, timedOut, tooLarge } from './greeting-answer';
 import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from './upstream';
 
 export class HttpUpstreamTransport implements UpstreamTransport {
+  /** `maxAnswerBytes`: an answer past this size is dropped as failed (config defaults.upstreamMaxAnswerBytes). */
+  constructor(private readonly maxAnswerBytes: number) {}
+
   async call({ upstream, headers, timeoutMs }: UpstreamCall): Promise<UpstreamAnswer> {
     const started = performance.now();
     const elapsed = () => performance.now() - started;
@@ -20,7 +23,11 @@ export class HttpUpstreamTransport implements UpstreamTransport {
     }, timeoutMs);
     try {
       const response = await fetch(`${upstream.url}/api/greeting`, { headers: { accept: 'application/json', ...headers }, signal: deadline.signal });
-      const body = await response.json().catch(() => undefined);
+      const body = await readJson(response, this.maxAnswerBytes);
+      if (body === TOO_LARGE) {
+        deadline.abort();
+        return tooLarge(response.status, this.maxAnswerBytes, elapsed());
+      }
       if (expired) return timedOut(timeoutMs, elapsed());
       return interpret({ status: response.status, body, serverTiming: response.headers.get('server-timing') ?? undefined }, elapsed());
     } catch (err) {
@@ -28,5 +35,29 @@ export class HttpUpstreamTransport implements UpstreamTransport {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+const TOO_LARGE = Symbol('too large');
+
+/**
+ * The parsed JSON body, undefined when it is not JSON, or TOO_LARGE past `limit` bytes. A declared length within the limit is
+ * read whole (the common case: every role answers with one); otherwise the body is counted as it streams and dropped at the limit.
+ */
+async function readJson(response: Response, limit: number): Promise<unknown> {
+  const declared = response.headers.get('content-length');
+  if (declared !== null && Number(declared) <= limit) return response.json().catch(() => undefined);
+  if (declared !== null || !response.body) return declared === null ? undefined : TOO_LARGE;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) return TOO_LARGE;
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
   }
 }

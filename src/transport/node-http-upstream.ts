@@ -4,13 +4,15 @@
  */
 import { Agent, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { interpret, requestFailed, timedOut } from './greeting-answer';
+import { interpret, requestFailed, timedOut, tooLarge } from './greeting-answer';
 import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from './upstream';
 
 export class NodeHttpUpstreamTransport implements UpstreamTransport {
   private readonly agent = new Agent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
   private readonly urls = new Map<string, URL>();
+
+  constructor(private readonly maxAnswerBytes: number) {}
 
   call({ upstream, headers, timeoutMs }: UpstreamCall): Promise<UpstreamAnswer> {
     const started = performance.now();
@@ -31,7 +33,13 @@ export class NodeHttpUpstreamTransport implements UpstreamTransport {
         { headers: { accept: 'application/json', ...headers }, agent: https ? this.httpsAgent : this.agent },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.byteLength;
+            if (size <= this.maxAnswerBytes) return void chunks.push(chunk);
+            settle(tooLarge(res.statusCode ?? 0, this.maxAnswerBytes, elapsed()));
+            req.destroy();
+          });
           res.on('error', (err) => settle(requestFailed(err, elapsed())));
           res.on('end', () => {
             let body: unknown;

@@ -7,11 +7,12 @@ import { NodeHttpUpstreamTransport } from './node-http-upstream';
 
 const server = upstreamServer({ body: [] });
 afterAll(() => server.stop());
+const LIMIT = 64 * 1024;
 const upstream = () => ({ id: 'b', name: 'Service B', url: server.url });
 
 for (const [name, transport] of [
-  ['fetch', new HttpUpstreamTransport()],
-  ['node:http', new NodeHttpUpstreamTransport()],
+  ['fetch', new HttpUpstreamTransport(LIMIT)],
+  ['node:http', new NodeHttpUpstreamTransport(LIMIT)],
 ] as const) {
   describe(`${name} transport`, () => {
     const call = (timeoutMs = 1000, headers: Record<string, string> = {}) => transport.call({ upstream: upstream(), headers, timeoutMs });
@@ -57,6 +58,18 @@ for (const [name, transport] of [
       server.set({ body: ((h: Record<string, string>) => ((seen = h), [])) as never });
       await call(1000, { 'x-b3-traceid': 'abc', 'x-request-id': 'r1' });
       expect([seen['x-b3-traceid'], seen['x-request-id']]).toEqual(['abc', 'r1']);
+    });
+
+    test('an answer past the size limit is a failed subtree, with or without a declared length, and the next call works', async () => {
+      const big = [{ ...makeGreeting('Service B', 'x'.repeat(LIMIT)) }];
+      for (const chunked of [false, true]) {
+        server.set({ body: big, chunked });
+        expect(await call()).toMatchObject({ outcome: 'failed', failure: 'too_large', reason: `answered 200 with a body larger than ${LIMIT} bytes (UPSTREAM_MAX_ANSWER_BYTES)` });
+      }
+      // The connection is usable again for the next, small answer.
+      const g = makeGreeting('Service B', 'hi');
+      server.set({ body: [g], chunked: true });
+      expect(await call()).toMatchObject({ outcome: 'ok', entries: [g] });
     });
   });
 }

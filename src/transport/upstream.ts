@@ -11,6 +11,8 @@ export type UpstreamAnswer =
   /** No usable answer: `failure` is what the metrics label says (a status, `timeout` or `error`), `reason` what the caller shows. */
   | { outcome: 'failed'; reason: string; failure: string; durationMs: number };
 
+export type FailedAnswer = Extract<UpstreamAnswer, { outcome: 'failed' }>;
+
 export interface UpstreamCall {
   upstream: Upstream;
   /** Headers to forward (the tracing headers and whatever the tracer injects). */

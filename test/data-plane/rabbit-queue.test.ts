@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DEATH_REASON_HEADER, QueueUnavailableError, RabbitQueue, deadLetterQueue } from '../../src/backends/rabbit-queue';
 import type { Delivery } from '../../src/backends/types';
 import { makeGreeting, type Greeting } from '../../src/greeting';
+import { connect as amqpConnect } from 'amqplib';
 import { describeWithBackends, freePort, waitUntil } from '../support/backends';
 
 const unhandled: unknown[] = [];
@@ -161,6 +162,35 @@ await describeWithBackends('RabbitQueue on a real broker', { rabbit: 'control' }
       await connection.close();
     }
   });
+
+  test(
+    "a queue the original platform declared (non-durable) is named with what to do, in readiness and the log; deleting it heals",
+    async () => {
+      const name = uniqueQueue();
+      // What the original's D and F do on every request: QueueDeclare(name, durable=false, ...), no arguments.
+      const original = await amqpConnect(broker.url);
+      const channel = await original.createChannel();
+      await channel.assertQueue(name, { durable: false });
+      const lines: string[] = [];
+      const publisher = newQueue(broker.url, { log: (level, message) => lines.push(`${level} ${message}`) });
+      await publisher.connect();
+      const expected = `queue '${name}' already exists on the broker with durable 'false' where greeting-mesh declares 'true'`;
+      const refused = (await publisher.publish(name, makeGreeting('service-d', 'refused'), {}).catch((e: Error) => e)) as Error;
+      expect(refused).toBeInstanceOf(QueueUnavailableError);
+      expect(refused.message).toStartWith(expected);
+      expect(refused.message).toContain(`rabbitmqctl delete_queue ${name}`);
+      expect(refused.message).toContain('QUEUE_NAME');
+      await waitUntil(async () => expect(publisher.notReadyReason()).toStartWith(expected), 10_000, 'readiness does not say why');
+      expect(publisher.isReady()).toBe(false);
+      expect(lines.filter((l) => l.startsWith(`error ${expected}`))).toHaveLength(1);
+
+      await channel.deleteQueue(name);
+      await original.close();
+      await waitUntil(async () => expect(publisher.isReady()).toBe(true), 15_000, 'not ready after the old queue was deleted');
+      await publisher.publish(name, makeGreeting('service-d', 'after the migration'), {});
+    },
+    40_000,
+  );
 });
 
 test('no unhandled promise rejections', () => {

@@ -28,3 +28,31 @@ test('A answers seven greetings and F stores the greeting D published', async ()
 test('every role is ready', async () => {
   for (const id of platform.roles.keys()) expect((await fetch(`${platform.url(id)}/api/ready`)).status).toBe(200);
 });
+
+test('stopping under load answers every request in flight with its whole answer: callers stop before what they call', async () => {
+  const loaded = await startInProcess(loadConfig().config, { ephemeralPorts: true, env: readEnv({ DRAIN_DELAY_MS: '0', LOG_LEVEL: 'error' }) });
+  const edge = `${loaded.url('a')}/api/greeting`;
+  const statuses = new Map<number, number>();
+  let refused = 0;
+  let stopping = false;
+  const loop = async () => {
+    while (!stopping || refused === 0) {
+      try {
+        const response = await fetch(edge);
+        await response.arrayBuffer();
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      } catch {
+        // Refused: the edge stopped accepting. Expected once the stop began; never a 502.
+        refused++;
+        return;
+      }
+    }
+  };
+  const loops = Array.from({ length: 40 }, loop);
+  await Bun.sleep(500);
+  stopping = true;
+  await loaded.stop();
+  await Promise.all(loops);
+  expect([...statuses.keys()]).toEqual([200]);
+  expect(statuses.get(200)!).toBeGreaterThan(50);
+});

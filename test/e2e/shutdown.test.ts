@@ -3,6 +3,8 @@
  * requests finish, and the process exits 0. A second signal forces the exit.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
 import { serviceBinary } from '../support/service-binary';
@@ -45,6 +47,23 @@ describe('shutdown', () => {
     expect(response.status).toBe(200);
     expect(((await response.json()) as { service: string }[])[0]!.service).toBe('Service H');
     expect(await p.roles.get('h')!.exited).toBe(0);
+  });
+
+  test('kept-alive client connections lose no request: every answer from the drain on says Connection: close', async () => {
+    const p = await startH({ DRAIN_DELAY_MS: '400' });
+    const client = spawn('node', [join(import.meta.dir, '..', 'support', 'keep-alive-client.mjs'), `${p.url('h')}/api/greeting`, '8'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    client.stdout.on('data', (c: Buffer) => (out += c));
+    await Bun.sleep(300);
+    p.roles.get('h')!.child.kill('SIGTERM');
+    expect(await p.roles.get('h')!.exited).toBe(0);
+    client.stdin.end('stop');
+    await new Promise((r) => client.once('exit', r));
+    const counts = JSON.parse(out) as { ok: number; saidClose: number; lostOnReused: number; otherErrors: Record<string, number> };
+    expect(counts.ok).toBeGreaterThan(100);
+    expect(counts.saidClose).toBeGreaterThan(0);
+    expect(counts.lostOnReused).toBe(0);
+    expect(counts.otherErrors).toEqual({});
   });
 
   test('a second signal forces the exit', async () => {

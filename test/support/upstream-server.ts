@@ -4,6 +4,8 @@ export interface UpstreamBehaviour {
   body?: unknown;
   rawBody?: string;
   delayMs?: number;
+  /** Send the body in chunks without a Content-Length (chunked transfer encoding). */
+  chunked?: boolean;
 }
 
 export function upstreamServer(initial: UpstreamBehaviour) {
@@ -17,7 +19,16 @@ export function upstreamServer(initial: UpstreamBehaviour) {
       const seen = Object.fromEntries(request.headers);
       if (behaviour.delayMs) await Bun.sleep(behaviour.delayMs);
       const body = behaviour.rawBody ?? JSON.stringify(typeof behaviour.body === 'function' ? behaviour.body(seen) : behaviour.body ?? []);
-      return new Response(body, { status: behaviour.status ?? 200, headers: { 'content-type': 'application/json' } });
+      const headers = { 'content-type': 'application/json' };
+      if (!behaviour.chunked) return new Response(body, { status: behaviour.status ?? 200, headers });
+      const bytes = new TextEncoder().encode(body);
+      const stream = new ReadableStream({
+        pull(controller) {
+          for (let i = 0; i < bytes.length; i += 64 * 1024) controller.enqueue(bytes.subarray(i, i + 64 * 1024));
+          controller.close();
+        },
+      });
+      return new Response(stream, { status: behaviour.status ?? 200, headers });
     },
   });
   return {

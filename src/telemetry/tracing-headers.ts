@@ -1,0 +1,69 @@
+/**
+ * The seven headers the original forwards on every hop. Envoy starts or continues a trace with them; an app that does not
+ * copy them from its inbound request to its outbound calls breaks the trace into pieces.
+ *
+ * Each has a shape it must have to be forwarded. A value outside it is dropped (x-request-id is replaced by a fresh one) and
+ * named in the answer's `X-Ignored-Headers`: forwarded as it came, a DEL byte or a tab made every upstream refuse the call,
+ * and one request from anyone raised false upstream-failure alerts on the whole chain.
+ */
+export const TRACING_HEADERS = [
+  'x-request-id',
+  'x-b3-traceid',
+  'x-b3-spanid',
+  'x-b3-parentspanid',
+  'x-b3-sampled',
+  'x-b3-flags',
+  'x-ot-span-context',
+] as const;
+
+export type TracingHeader = (typeof TRACING_HEADERS)[number];
+
+/** Printable ASCII only: what every HTTP implementation and gRPC metadata accept in a header value. */
+const PRINTABLE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+const HEX16 = /^[0-9a-f]{16}$/i;
+
+const SHAPES: Record<TracingHeader, { test: (v: string) => boolean; expected: string }> = {
+  'x-request-id': { test: (v) => v.length <= 128 && PRINTABLE.test(v), expected: 'up to 128 printable ASCII characters' },
+  'x-b3-traceid': { test: (v) => v.length === 32 ? /^[0-9a-f]{32}$/i.test(v) : HEX16.test(v), expected: '16 or 32 hex digits' },
+  'x-b3-spanid': { test: (v) => HEX16.test(v), expected: '16 hex digits' },
+  'x-b3-parentspanid': { test: (v) => HEX16.test(v), expected: '16 hex digits' },
+  'x-b3-sampled': { test: (v) => /^(0|1|true|false|d)$/i.test(v), expected: '0, 1, true or false' },
+  'x-b3-flags': { test: (v) => v === '0' || v === '1', expected: '0 or 1' },
+  'x-ot-span-context': { test: (v) => v.length <= 512 && PRINTABLE.test(v), expected: 'up to 512 printable ASCII characters' },
+};
+
+export interface IgnoredHeader {
+  name: TracingHeader;
+  reason: string;
+}
+
+/** Why a tracing header's value cannot be forwarded, or undefined when it can. */
+export function tracingHeaderProblem(name: TracingHeader, value: string): string | undefined {
+  return SHAPES[name].test(value) ? undefined : `not ${SHAPES[name].expected}`;
+}
+
+/** The tracing headers present on a request, lower-cased, empty values dropped. */
+export function pickTracingHeaders(headers: Headers): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of TRACING_HEADERS) {
+    const value = headers.get(name);
+    if (value) picked[name] = value;
+  }
+  return picked;
+}
+
+/** Deletes every tracing header whose value cannot be forwarded; returns what was dropped and why. */
+export function dropMalformedTracingHeaders(headers: Headers): IgnoredHeader[] {
+  let ignored: IgnoredHeader[] | undefined;
+  for (const name of TRACING_HEADERS) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    const reason = tracingHeaderProblem(name, value);
+    if (!reason) continue;
+    headers.delete(name);
+    (ignored ??= []).push({ name, reason });
+  }
+  return ignored ?? NONE;
+}
+
+const NONE: IgnoredHeader[] = [];

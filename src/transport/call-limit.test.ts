@@ -1,0 +1,78 @@
+import { expect, test } from 'bun:test';
+import { CallLimiter, limitCalls } from './call-limit';
+import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from './upstream';
+
+const upstream = { id: 'b', name: 'Service B', url: 'http://b' };
+const call = (timeoutMs = 1000): UpstreamCall => ({ upstream, headers: {}, timeoutMs });
+
+/** A transport whose calls end when the test says, recording how many are in flight at once. */
+function heldTransport() {
+  const pending: (() => void)[] = [];
+  let inFlight = 0;
+  let most = 0;
+  const seenTimeouts: number[] = [];
+  const transport: UpstreamTransport = {
+    call: (c) =>
+      new Promise<UpstreamAnswer>((resolve) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        seenTimeouts.push(c.timeoutMs);
+        pending.push(() => {
+          inFlight--;
+          resolve({ outcome: 'ok', entries: [], status: 200, durationMs: 1 });
+        });
+      }),
+  };
+  return { transport, pending, seenTimeouts, most: () => most };
+}
+
+test('at most `limit` calls are in flight; the others wait and go in arrival order', async () => {
+  const held = heldTransport();
+  const limited = limitCalls(held.transport, new CallLimiter(2));
+  const order: number[] = [];
+  const calls = Array.from({ length: 6 }, (_, i) => limited.call(call()).then((a) => (order.push(i), a)));
+  for (let i = 0; i < 6; i++) {
+    await Bun.sleep(5);
+    held.pending.shift()!();
+  }
+  const answers = await Promise.all(calls);
+  expect(answers.every((a) => a.outcome === 'ok')).toBe(true);
+  expect(held.most()).toBe(2);
+  expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+});
+
+test('waiting counts against the deadline: the call gets what is left, and a wait that outlasts it says so', async () => {
+  const held = heldTransport();
+  const limited = limitCalls(held.transport, new CallLimiter(1));
+  const first = limited.call(call(1000));
+  const starved = limited.call(call(60));
+  const late = limited.call(call(1000));
+  const answer = await starved;
+  expect(answer).toMatchObject({ outcome: 'failed', failure: 'timeout' });
+  expect((answer as { reason: string }).reason).toBe('no answer within 60 ms (all of it spent waiting for one of 1 call slots: UPSTREAM_MAX_IN_FLIGHT)');
+  await Bun.sleep(20);
+  held.pending.shift()!();
+  await first;
+  // The starved call left the queue: the slot went to the next caller, with its remaining time.
+  await Bun.sleep(5);
+  expect(held.seenTimeouts).toHaveLength(2);
+  expect(held.seenTimeouts[1]!).toBeLessThan(1000);
+  expect(held.seenTimeouts[1]!).toBeGreaterThan(800);
+  held.pending.shift()!();
+  expect((await late).outcome).toBe('ok');
+});
+
+test('a full wait queue refuses at once, naming the limit', async () => {
+  const held = heldTransport();
+  const limited = limitCalls(held.transport, new CallLimiter(1, 2));
+  const accepted = [limited.call(call()), limited.call(call()), limited.call(call())];
+  const started = performance.now();
+  const refused = await limited.call(call());
+  expect(performance.now() - started).toBeLessThan(20);
+  expect(refused).toEqual({ outcome: 'failed', failure: 'overloaded', reason: 'not called: 1 calls in flight and 2 waiting (UPSTREAM_MAX_IN_FLIGHT)', durationMs: 0 });
+  for (let i = 0; i < 3; i++) {
+    await Bun.sleep(1);
+    held.pending.shift()!();
+  }
+  expect((await Promise.all(accepted)).map((a) => a.outcome)).toEqual(['ok', 'ok', 'ok']);
+});
