@@ -4,7 +4,7 @@
  * so a bench never measures yesterday's code.
  */
 import { join } from 'node:path';
-import { nodeBundle, ROOT, serviceBinary } from '../test/support/service-binary';
+import { nodeBundle, ROOT, serviceBinary } from '../scripts/artifacts';
 import type { Artifact } from './options';
 
 export function commandFor(artifact: Artifact): string[] {

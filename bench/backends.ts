@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../test/support/service-binary';
+import { ROOT } from '../scripts/artifacts';
 import type { Backends } from './options';
 
 export interface DataPlane {

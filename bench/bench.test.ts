@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serviceBinary } from '../test/support/service-binary';
+import { serviceBinary } from '../scripts/artifacts';
 import type { BenchReport } from './report';
 
 const MAIN = join(import.meta.dir, 'main.ts');

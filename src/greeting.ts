@@ -1,4 +1,7 @@
-/** The greeting every role answers with, and the entry that stands in for a failed upstream subtree. */
+/**
+ * The greeting every role answers with, the entry that stands in for a failed upstream subtree, and a role's answer as a whole:
+ * what happened, in no protocol's words (http/ and grpc/ say it in status codes).
+ */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
@@ -19,6 +22,31 @@ export interface UpstreamError {
 }
 
 export type GreetingEntry = Greeting | UpstreamError;
+
+/** How long one role of a subtree took to answer (the HTTP transport carries these as Server-Timing). */
+export interface HopTiming {
+  id: string;
+  name: string;
+  durationMs: number;
+}
+
+/** A role's own failure: the service and why, shown where its greetings would be. */
+export interface RoleError {
+  service: string;
+  error: string;
+}
+
+/**
+ * A role's answer to a greeting request:
+ * - `whole`: every greeting of its subtree, then its own;
+ * - `partial`: the same, with an error entry in place of each subtree that failed;
+ * - `refused`: its store or queue did not take its greeting (a dependency is down);
+ * - `failed`: it failed itself (staged chaos).
+ * `timings` holds this role's own time first, then its subtree's.
+ */
+export type RoleAnswer =
+  | { outcome: 'whole' | 'partial'; entries: GreetingEntry[]; timings: HopTiming[] }
+  | { outcome: 'refused' | 'failed'; error: RoleError; timings: HopTiming[] };
 
 const HOST = hostname();
 

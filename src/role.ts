@@ -1,29 +1,29 @@
 /**
- * Makes a running role out of its settings: picks the behaviours the config asks for (fan-out, store, publish, consume, edge),
- * serves them, connects the data plane, and stops it all in the order a rolling update needs.
+ * Makes a running role out of its settings: picks the capabilities the config asks for (fan-out, store, publish, consume,
+ * edge), wraps the transport, the store and the queue once with their telemetry, serves it all, connects the data plane, and
+ * stops it in the order a rolling update needs.
  */
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { GreetingQueue, GreetingStore, Subscription } from './backends/types';
+import { instrumentQueue, instrumentStore } from './backends/instrumented';
+import type { GreetingQueue, GreetingStore, RoleBackends, Subscription } from './backends/types';
+import { greet } from './capabilities/greet';
+import { consumeGreetings } from './capabilities/consume';
+import { publishSink, storeSink, type Sink } from './capabilities/sinks';
+import { topology } from './capabilities/topology';
+import { workloadName } from './config/facts';
 import type { PlatformConfig } from './config/schema';
 import type { RoleSettings } from './config/settings';
 import { createApp, type Handler } from './http/app';
+import { httpClient } from './http/client';
 import { listen, type Listening } from './http/serve';
-import { Lifecycle, type Dependency } from './lifecycle';
-import { consumeGreetings } from './roles/consume-greetings';
-import { topology } from './roles/edge/topology';
-import { publishSink, storeSink, type Sink } from './roles/sinks';
-import type { Logger } from './telemetry/log';
+import { Lifecycle, type Dependency } from './serving/lifecycle';
 import { reportExports } from './telemetry/export-report';
+import type { Logger } from './telemetry/log';
 import { createMetrics } from './telemetry/metrics';
 import { createTracing } from './telemetry/tracing';
 import { CallLimiter, limitCalls } from './transport/call-limit';
-import { defaultTransport } from './transport/default-transport';
+import { meteredTransport, tracedTransport } from './transport/instrumented';
 import type { UpstreamTransport } from './transport/upstream';
-
-export interface RoleBackends {
-  store?: GreetingStore;
-  queue?: GreetingQueue;
-}
 
 export interface RunningRole {
   settings: RoleSettings;
@@ -42,10 +42,10 @@ export interface RunningRole {
 
 export interface RoleOptions {
   log: Logger;
+  /** The transport to upstreams in place of the runtime's HTTP client (tests). */
   transport?: UpstreamTransport;
   /** Bind address; the platform binds 127.0.0.1, a pod 0.0.0.0. */
   hostname?: string;
-  traceUiUrl?: string;
   /** Where spans go instead of ZIPKIN_URL (tests); either one turns tracing on. */
   spanExporter?: SpanExporter;
 }
@@ -53,14 +53,18 @@ export interface RoleOptions {
 /** Retry a failed first connect at this pace (the stores also retry on their own; this covers a connect() that gives up). */
 const CONNECT_RETRY_MS = 2000;
 
+/** A role's dependencies as readiness sees them: each backend it has, by kind. */
+function dependenciesOf({ store, queue }: RoleBackends): Dependency[] {
+  const dependencies: Dependency[] = [];
+  for (const [what, backend] of [['store', store], ['queue', queue]] as const)
+    if (backend) dependencies.push({ name: `${what}:${backend.kind}`, isReady: () => backend.isReady(), notReadyReason: () => backend.notReadyReason?.() });
+  return dependencies;
+}
+
 export function buildRole(settings: RoleSettings, config: PlatformConfig, backends: RoleBackends, options: RoleOptions) {
   const { log } = options;
-  const app = `service-${settings.id}`;
-  const dependencies: Dependency[] = [];
-  const { store, queue } = backends;
-  if (store) dependencies.push({ name: `store:${store.kind}`, isReady: () => store.isReady(), notReadyReason: () => store.notReadyReason?.() });
-  if (queue) dependencies.push({ name: `queue:${queue.kind}`, isReady: () => queue.isReady(), notReadyReason: () => queue.notReadyReason?.() });
-  const lifecycle = new Lifecycle(dependencies);
+  const lifecycle = new Lifecycle(dependenciesOf(backends));
+  const app = workloadName(settings.id);
   const metrics = createMetrics({ role: settings.id, app, version: settings.version, isReady: () => lifecycle.readiness().ready });
   // One provider per role, even when several roles share this process: each span must carry its own role's service.name.
   const tracing = createTracing({
@@ -71,22 +75,24 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
     exporter: options.spanExporter,
     onExport: reportExports(metrics, log),
   });
+  const telemetry = { metrics, tracing };
+  const store = backends.store && instrumentStore(backends.store, telemetry);
+  const queue = backends.queue && instrumentQueue(backends.queue, telemetry);
+  // Each role waits only for its own calls (call-limit.ts): roles sharing a process cannot starve one another.
+  let transport = meteredTransport(limitCalls(options.transport ?? httpClient(settings.upstreamMaxAnswerBytes), new CallLimiter(settings.upstreamMaxInFlight)), metrics);
+  if (tracing) transport = tracedTransport(transport, tracing);
   const sinks: Sink[] = [];
-  if (settings.store) sinks.push(storeSink(need(backends.store, 'store'), settings.store, metrics, tracing));
-  if (settings.publish) sinks.push(publishSink(need(backends.queue, 'queue'), settings.publish.queue, metrics, tracing));
+  if (settings.store) sinks.push(storeSink(need(store, 'store'), settings.store));
+  if (settings.publish) sinks.push(publishSink(need(queue, 'queue'), settings.publish.queue));
   const { handle } = createApp({
-    settings,
-    sinks,
+    greet: (forward) => greet({ settings, transport, sinks, log }, forward),
     metrics,
     tracing,
     lifecycle,
     log,
-    // Each role waits only for its own calls (call-limit.ts): roles sharing a process cannot starve one another.
-    transport: limitCalls(options.transport ?? defaultTransport(settings.upstreamMaxAnswerBytes), new CallLimiter(settings.upstreamMaxInFlight)),
-    timeoutMs: settings.upstreamTimeoutMs,
-    edge: settings.edge && { ...settings.edge, topology: topology(config, options.traceUiUrl) },
+    edge: settings.edge && { ...settings.edge, topology: topology(config, settings.traceUiUrl) },
   });
-  return { handle, lifecycle, metrics, tracing };
+  return { handle, lifecycle, metrics, tracing, store, queue };
 }
 
 export async function startRole(
@@ -96,7 +102,7 @@ export async function startRole(
   options: RoleOptions,
 ): Promise<RunningRole> {
   const { log } = options;
-  const { handle, lifecycle, metrics, tracing } = buildRole(settings, config, backends, options);
+  const { handle, lifecycle, tracing, store, queue } = buildRole(settings, config, backends, options);
   // Listen before connecting: liveness answers at once, readiness stays false until the data plane is up.
   const server: Listening = await listen(handle, { port: settings.port, hostname: options.hostname, answerWithinMs: settings.upstreamTimeoutMs });
   lifecycle.phase = 'serving';
@@ -111,7 +117,7 @@ export async function startRole(
       try {
         await Promise.all([backends.store?.connect(), backends.queue?.connect()]);
         if (!settings.consume || stopped) return;
-        const started = await consumeGreetings(need(backends.queue, 'queue'), need(backends.store, 'store'), settings.consume, metrics, log, tracing);
+        const started = await consumeGreetings(need(queue, 'queue'), need(store, 'store'), settings.consume, log);
         // A stop that came while subscribing: the subscription has no one left to cancel it.
         if (stopped) await started.cancel();
         else subscription = started;

@@ -5,7 +5,7 @@ import { closeBackends, createBackends } from './backends/create';
 import { readEnv } from './config/env';
 import { loadConfig, pickRole, resolveRole } from './config/settings';
 import { startRole } from './role';
-import { exitOnCrash, exitOnSignals, startOrExit } from './shutdown';
+import { exitOnCrash, exitOnSignals, startOrExit } from './serving/shutdown';
 import { createLogger } from './telemetry/log';
 
 const { config, settings } = await startOrExit('greeting-mesh', () => {
@@ -17,7 +17,7 @@ const log = createLogger(settings.id, settings.logLevel);
 exitOnCrash(log);
 const who = `service-${settings.id}`;
 const backends = await startOrExit(who, () => createBackends(settings, log));
-const role = await startOrExit(who, () => startRole(settings, config, backends, { log, traceUiUrl: settings.traceUiUrl }));
+const role = await startOrExit(who, () => startRole(settings, config, backends, { log }));
 exitOnSignals(
   async () => {
     await role.stop();

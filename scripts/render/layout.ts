@@ -1,7 +1,13 @@
 /**
  * The fixed facts of the cluster layout that every rendered object and every cluster test agree on. The per-role facts
- * (who calls whom, who stores or queues, replicas, resources) come from config/services.json; these do not vary by role.
+ * (who calls whom, who stores or queues, replicas, resources) come from config/services.json, and what follows from them
+ * (names, URLs, needs) from src/config/facts.ts, shared with the service; these do not vary by role.
  */
+import { upstreamEnvName, workloadName } from '../../src/config/facts';
+import { probePath } from '../../src/http/routes';
+import { GREETING_PATH } from '../../src/http/wire';
+
+export { upstreamEnvName, workloadName };
 
 /**
  * The namespace both overlays deploy into. Istio identities are namespace-bound (`cluster.local/ns/<ns>/sa/<sa>`), and an
@@ -25,12 +31,13 @@ export const BACKENDS_SECRET = 'greeting-mesh-backends';
 export const MONGO_SECRET_KEY = 'mongodb.conn';
 export const RABBITMQ_SECRET_KEY = 'rabbitmq.conn';
 
+/** The paths the manifests probe, scrape and allow, from the service's own route table. */
 export const PATHS = {
-  startup: '/api/health',
-  liveness: '/api/health',
-  readiness: '/api/ready',
-  metrics: '/api/metrics',
-  greeting: '/api/greeting',
+  startup: probePath('liveness'),
+  liveness: probePath('liveness'),
+  readiness: probePath('readiness'),
+  metrics: probePath('metrics'),
+  greeting: GREETING_PATH,
 } as const;
 
 /** The Istio ingress gateway's identity (istioctl's default install). */
@@ -49,10 +56,6 @@ export const RABBITMQ = { name: 'rabbitmq', port: 5672 } as const;
 
 export const COMPONENT_LABEL = 'service';
 
-export function workloadName(id: string): string {
-  return `service-${id}`;
-}
-
 export function principal(serviceAccount: string, namespace = NAMESPACE): string {
   return `cluster.local/ns/${namespace}/sa/${serviceAccount}`;
 }
@@ -66,10 +69,6 @@ export function upstreamUrl(id: string): string {
   return `http://${workloadName(id)}:${HTTP_PORT}`;
 }
 
-/** `SERVICE_<X>_URL`, the original platform's name for an upstream's base URL. */
-export function upstreamEnvName(id: string): string {
-  return `SERVICE_${id.toUpperCase()}_URL`;
-}
 
 /** Where the render writes, relative to the repository root. */
 export const GENERATED_DIRS = {

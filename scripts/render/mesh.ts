@@ -6,7 +6,9 @@
 import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import type { IAuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
+import { edgeRole } from '../../src/config/facts';
 import type { PlatformConfig } from '../../src/config/schema';
+import { corsPolicy } from '../../src/http/cors-policy';
 import { GATEWAY, HTTP_PORT, INGRESS_PRINCIPAL, MONGODB, PATHS, RABBITMQ, principal, workloadName } from './layout';
 import { roleVersion, usesMongo, usesRabbitmq } from './workloads';
 
@@ -26,12 +28,7 @@ export interface Edge {
 
 export const INGRESS = 'ingress';
 
-/** The role that faces the browser: the one with `edge` options. */
-export function edgeRole(config: PlatformConfig): string {
-  const ids = Object.keys(config.services).filter((id) => config.services[id]!.edge !== undefined);
-  if (ids.length !== 1) throw new Error(`config must have exactly one edge role, found ${ids.length}: ${ids.join(', ')}`);
-  return ids[0]!;
-}
+export { edgeRole };
 
 /** Every HTTP call of the platform: the ingress gateway to the edge role, then each role to each of its upstreams. */
 export function callGraph(config: PlatformConfig): Edge[] {
@@ -54,16 +51,17 @@ function callerPrincipal(from: string): string {
   return from === INGRESS ? INGRESS_PRINCIPAL : principal(workloadName(from));
 }
 
-function corsPolicy(config: PlatformConfig, id: string): CorsPolicy {
-  const edge = config.services[id]!.edge!;
+/** The edge's own CORS policy (src/http/cors-policy.ts), said in Istio's terms. */
+function ingressCorsPolicy(config: PlatformConfig, id: string): CorsPolicy {
+  const policy = corsPolicy(config.services[id]!.edge!);
   return {
     // `*` is a wildcard in the config; in Istio it is only a literal string, so it becomes a match-anything regex.
-    allowOrigins: edge.allowedOrigins.map((origin) => (origin === '*' ? { regex: '.*' } : { exact: origin })),
-    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
-    allowHeaders: ['content-type', 'authorization', 'x-request-id'],
-    exposeHeaders: ['server-timing', 'x-request-id'],
-    allowCredentials: edge.allowCredentials,
-    maxAge: '24h',
+    allowOrigins: policy.allowOrigins.map((origin) => (origin === '*' ? { regex: '.*' } : { exact: origin })),
+    allowMethods: policy.allowMethods,
+    allowHeaders: policy.allowHeaders,
+    exposeHeaders: policy.exposeHeaders,
+    allowCredentials: policy.allowCredentials,
+    maxAge: `${policy.maxAgeSeconds}s`,
   };
 }
 
@@ -78,7 +76,7 @@ export function ingressVirtualService(config: PlatformConfig): VirtualService {
       hosts: ['*'],
       gateways: [GATEWAY],
       http: [
-        { name: 'api', match: [{ uri: { prefix: '/api' } }], route: [{ destination }], corsPolicy: corsPolicy(config, id) },
+        { name: 'api', match: [{ uri: { prefix: '/api' } }], route: [{ destination }], corsPolicy: ingressCorsPolicy(config, id) },
         { name: 'ui', match: [{ uri: { prefix: '/' } }], route: [{ destination }] },
       ],
     },

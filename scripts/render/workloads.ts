@@ -7,6 +7,7 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IIoK8sApiCoreV1Probe as Probe } from 'kubernetes-models/v1/Probe';
+import { backendNeeds, roleReplicas, roleVersion } from '../../src/config/facts';
 import type { PlatformConfig } from '../../src/config/schema';
 import {
   BACKENDS_SECRET,
@@ -27,22 +28,14 @@ import {
 /** Seconds the pod gets past the app's own drain and shutdown budget, for the process to exit and the kubelet to notice. */
 const GRACE_MARGIN_SECONDS = 5;
 
-export function roleVersion(config: PlatformConfig, id: string): string {
-  return config.services[id]!.version ?? config.defaults.version;
-}
-
-export function roleReplicas(config: PlatformConfig, id: string): number {
-  return config.services[id]!.replicas ?? config.defaults.replicas;
-}
+export { roleReplicas, roleVersion };
 
 export function usesMongo(config: PlatformConfig, id: string): boolean {
-  const role = config.services[id]!;
-  return role.store !== undefined || role.consume !== undefined;
+  return backendNeeds(config.services[id]!).store;
 }
 
 export function usesRabbitmq(config: PlatformConfig, id: string): boolean {
-  const role = config.services[id]!;
-  return role.publish !== undefined || role.consume !== undefined;
+  return backendNeeds(config.services[id]!).queue;
 }
 
 export function podLabels(config: PlatformConfig, id: string): Record<string, string> {

@@ -2,6 +2,7 @@ import { expect, test } from 'bun:test';
 import { makeGreeting } from '../greeting';
 import { MemoryQueue } from './memory-queue';
 import { MemoryStore } from './memory-store';
+import { inMemoryStore } from '../../test/support/stored';
 
 const target = { database: 'db', collection: 'c' };
 
@@ -9,7 +10,7 @@ test('the in-memory store forgets its oldest greetings past its limit', async ()
   const store = new MemoryStore(3);
   const greetings = Array.from({ length: 5 }, (_, i) => makeGreeting('Service C', `#${i}`));
   for (const g of greetings) expect(await store.insert(target, g)).toBe('stored');
-  expect((await store.list(target)).map((g) => g.message)).toEqual(['#2', '#3', '#4']);
+  expect(inMemoryStore(store, target).map((g) => g.message)).toEqual(['#2', '#3', '#4']);
   expect(await store.insert(target, greetings[4]!)).toBe('duplicate');
 });
 

@@ -33,7 +33,8 @@ const REQUEUE_DELAY_MS = 200;
 export class MemoryQueue implements GreetingQueue {
   readonly kind = 'memory';
   private readonly ready = new Map<string, Message[]>();
-  private readonly dead = new Map<string, { body: string; reason: string }[]>();
+  /** Dead letters by queue, with their reasons; readable, as RabbitMQ's dead-letter queues are. */
+  readonly deadLettered = new Map<string, { body: string; reason: string }[]>();
   private readonly consumers = new Map<string, Consumer[]>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
 
@@ -43,12 +44,12 @@ export class MemoryQueue implements GreetingQueue {
 
   async publish(queue: string, greeting: Greeting, headers: Record<string, string>): Promise<void> {
     if (this.depth(queue) >= this.limit) throw new Error(`in-memory queue ${queue} is full (${this.limit} messages, no consumer keeping up)`);
-    this.enqueue(queue, { body: JSON.stringify(greeting), headers: { ...headers }, messageId: greeting.id, redelivered: false });
+    this.put(queue, JSON.stringify(greeting), { ...headers }, greeting.id);
   }
 
-  /** Puts a raw message on a queue, as a foreign publisher could (tests use it for poison messages). */
-  enqueueRaw(queue: string, body: string, headers: Record<string, string> = {}): void {
-    this.enqueue(queue, { body, headers, messageId: '', redelivered: false });
+  /** Puts a message on a queue as bytes, the way any publisher's arrive (publish is this, for a greeting). */
+  put(queue: string, body: string, headers: Record<string, string> = {}, messageId = ''): void {
+    this.enqueue(queue, { body, headers, messageId, redelivered: false });
   }
 
   async consume(queue: string, prefetch: number, handler: (d: Delivery) => Promise<Disposition>): Promise<Subscription> {
@@ -62,10 +63,6 @@ export class MemoryQueue implements GreetingQueue {
         await Promise.all(consumer.settled);
       },
     };
-  }
-
-  async deadLetters(queue: string): Promise<{ body: string; reason: string }[]> {
-    return [...(this.dead.get(queue) ?? [])];
   }
 
   /** Messages waiting for a consumer (not counting deliveries in flight). */
@@ -121,8 +118,8 @@ export class MemoryQueue implements GreetingQueue {
           }, REQUEUE_DELAY_MS);
           this.timers.add(timer);
         } else if (disposition.action === 'dead-letter') {
-          let list = this.dead.get(queue);
-          if (!list) this.dead.set(queue, (list = []));
+          let list = this.deadLettered.get(queue);
+          if (!list) this.deadLettered.set(queue, (list = []));
           list.push({ body: message.body, reason: disposition.reason });
         }
       })

@@ -2,6 +2,7 @@
  * The embedded store of the default local run: greetings kept in process memory, one map per database.collection.
  * Same contract as the MongoDB store (insert-once by id), so the local platform behaves like the real one.
  */
+import { collectionName } from '../config/facts';
 import type { StoreTarget } from '../config/schema';
 import type { Greeting } from '../greeting';
 import type { GreetingStore, InsertOutcome } from './types';
@@ -13,36 +14,46 @@ import type { GreetingStore, InsertOutcome } from './types';
  */
 export const MEMORY_STORE_LIMIT = 10_000;
 
+/** One collection: greetings by id, and a ring of their ids in insertion order, so forgetting the oldest is O(1). */
+export class MemoryCollection {
+  private readonly docs = new Map<string, Greeting>();
+  private readonly order: string[] = [];
+  private next = 0;
+
+  constructor(private readonly limit: number) {}
+
+  insert(greeting: Greeting): InsertOutcome {
+    if (this.docs.has(greeting.id)) return 'duplicate';
+    this.docs.set(greeting.id, greeting);
+    if (this.order.length < this.limit) this.order.push(greeting.id);
+    else {
+      this.docs.delete(this.order[this.next]!);
+      this.order[this.next] = greeting.id;
+      this.next = (this.next + 1) % this.limit;
+    }
+    return 'stored';
+  }
+
+  /** What it holds, oldest first. */
+  greetings(): Greeting[] {
+    return [...this.order.slice(this.next), ...this.order.slice(0, this.next)].map((id) => this.docs.get(id)!);
+  }
+}
+
 export class MemoryStore implements GreetingStore {
   readonly kind = 'memory';
-  private readonly collections = new Map<string, { docs: Map<string, Greeting>; order: string[]; next: number }>();
+  /** By `database.collection`; readable, so the local platform's contents can be looked at (the tests do). */
+  readonly collections = new Map<string, MemoryCollection>();
 
   constructor(private readonly limit = MEMORY_STORE_LIMIT) {}
 
   async connect(): Promise<void> {}
 
   async insert(target: StoreTarget, greeting: Greeting): Promise<InsertOutcome> {
-    const key = `${target.database}.${target.collection}`;
+    const key = collectionName(target);
     let collection = this.collections.get(key);
-    if (!collection) this.collections.set(key, (collection = { docs: new Map(), order: [], next: 0 }));
-    const { docs, order } = collection;
-    if (docs.has(greeting.id)) return 'duplicate';
-    docs.set(greeting.id, greeting);
-    // A ring of ids in insertion order: forgetting the oldest is O(1) (iterating a large Map from its start is not).
-    if (order.length < this.limit) order.push(greeting.id);
-    else {
-      docs.delete(order[collection.next]!);
-      order[collection.next] = greeting.id;
-      collection.next = (collection.next + 1) % this.limit;
-    }
-    return 'stored';
-  }
-
-  async list(target: StoreTarget): Promise<Greeting[]> {
-    const collection = this.collections.get(`${target.database}.${target.collection}`);
-    if (!collection) return [];
-    const { docs, order, next } = collection;
-    return [...order.slice(next), ...order.slice(0, next)].map((id) => docs.get(id)!);
+    if (!collection) this.collections.set(key, (collection = new MemoryCollection(this.limit)));
+    return collection.insert(greeting);
   }
 
   isReady(): boolean {

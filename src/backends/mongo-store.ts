@@ -11,10 +11,11 @@ import {
   type MongoClientOptions,
   type TopologyDescription,
 } from 'mongodb';
+import { collectionName } from '../config/facts';
 import type { StoreTarget } from '../config/schema';
 import { ConfigError } from '../config/validate';
 import type { Greeting } from '../greeting';
-import type { GreetingStore, InsertOutcome } from './types';
+import type { BackendLog, GreetingStore, InsertOutcome } from './types';
 import { redactSecrets, redactUrl } from './redact';
 
 /** The server's code for a unique-index violation (MongoDB and FerretDB both answer it). */
@@ -33,7 +34,7 @@ export interface MongoStoreOptions {
   serverSelectionTimeoutMS?: number;
   /** How often the driver probes the server; this bounds how fast readiness turns true again after an outage. A value in the URL wins. */
   heartbeatFrequencyMS?: number;
-  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  log?: BackendLog;
 }
 
 /** The store could not do what was asked: the message is a reason fit for a 503 body (no credentials). */
@@ -119,22 +120,7 @@ export class MongoStore implements GreetingStore {
     } catch (err) {
       if (isDuplicateKey(err)) return 'duplicate';
       this.noteFailure(err);
-      throw this.unavailable(`insert into ${name(target)}`, err);
-    }
-  }
-
-  async list(target: StoreTarget): Promise<Greeting[]> {
-    await this.connected();
-    try {
-      // `_id` breaks ties between greetings created in the same millisecond, in insertion order.
-      const docs = await this.collection(target)
-        .find({}, { projection: { _id: 0 } })
-        .sort({ createdat: 1, _id: 1 })
-        .toArray();
-      return docs.map(toGreeting);
-    } catch (err) {
-      this.noteFailure(err);
-      throw this.unavailable(`list ${name(target)}`, err);
+      throw this.unavailable(`insert into ${collectionName(target)}`, err);
     }
   }
 
@@ -191,7 +177,7 @@ export class MongoStore implements GreetingStore {
   }
 
   private ensureIndex(target: StoreTarget): Promise<void> {
-    const key = name(target);
+    const key = collectionName(target);
     let pending = this.indexes.get(key);
     if (!pending) {
       pending = this.collection(target)
@@ -243,7 +229,7 @@ export class MongoStore implements GreetingStore {
   private reportChange(wasReady: boolean): void {
     const ready = this.isReady();
     if (ready !== wasReady && !this.closed)
-      this.options.log?.(ready ? 'info' : 'warn', `MongoDB ${ready ? 'available' : 'unavailable'} at ${redactUrl(this.url)}`);
+      this.options.log?.[ready ? 'info' : 'warn'](`MongoDB ${ready ? 'available' : 'unavailable'} at ${redactUrl(this.url)}`);
   }
 
   private unavailable(action: string, err: unknown): StoreUnavailableError {
@@ -279,17 +265,3 @@ function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DUPLICATE_KEY;
 }
 
-function name(target: StoreTarget): string {
-  return `${target.database}.${target.collection}`;
-}
-
-function toGreeting(doc: Record<string, unknown>): Greeting {
-  const created = doc.createdat instanceof Date ? doc.createdat.toISOString() : String(doc.createdat);
-  return {
-    id: String(doc.id),
-    service: String(doc.servicename),
-    message: String(doc.message),
-    created,
-    hostname: String(doc.hostname),
-  };
-}

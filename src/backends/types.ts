@@ -13,8 +13,6 @@ export interface GreetingStore {
   connect(): Promise<void>;
   /** Stores a greeting once: a second insert of the same id resolves 'duplicate' and stores nothing. Rejects when the store is down. */
   insert(target: StoreTarget, greeting: Greeting): Promise<InsertOutcome>;
-  /** Every greeting stored in a target, oldest first (tests and tools read this). */
-  list(target: StoreTarget): Promise<Greeting[]>;
   /** True while writes can be expected to succeed. */
   isReady(): boolean;
   /** Why not ready (shown by the readiness probe), or undefined. */
@@ -33,6 +31,8 @@ export interface Delivery {
 /** What the consumer decided: the queue acts on it (ack, requeue after a delay, or dead-letter with the reason). */
 export type Disposition = { action: 'ack' } | { action: 'requeue'; reason: string } | { action: 'dead-letter'; reason: string };
 
+export type DeliveryHandler = (delivery: Delivery) => Promise<Disposition>;
+
 export interface Subscription {
   /** Stops taking new messages; resolves once in-flight handlers have settled. */
   cancel(): Promise<void>;
@@ -45,11 +45,22 @@ export interface GreetingQueue {
   /** Resolves only once the broker has confirmed the message; rejects when it cannot (broker down, no confirm in time). */
   publish(queue: string, greeting: Greeting, headers: Record<string, string>): Promise<void>;
   /** Delivers messages to the handler, at most `prefetch` at a time, until cancelled; survives broker restarts. */
-  consume(queue: string, prefetch: number, handler: (d: Delivery) => Promise<Disposition>): Promise<Subscription>;
-  /** Messages now in the dead-letter queue of `queue`, with their reasons (tests and tools read this). */
-  deadLetters(queue: string): Promise<{ body: string; reason: string }[]>;
+  consume(queue: string, prefetch: number, handler: DeliveryHandler): Promise<Subscription>;
   isReady(): boolean;
   /** Why not ready (shown by the readiness probe), or undefined. */
   notReadyReason?(): string | undefined;
   close(): Promise<void>;
+}
+
+/** The backends of one role: only the ones its config asks for. */
+export interface RoleBackends {
+  store?: GreetingStore;
+  queue?: GreetingQueue;
+}
+
+/** Where a backend reports its connection changes: the role's logger is one. */
+export interface BackendLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
 }

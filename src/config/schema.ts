@@ -25,6 +25,13 @@ export const StoreTarget = t.Object(
 
 const QueueName = t.String({ minLength: 1, maxLength: 255 });
 
+export const PublishOptions = t.Object({ queue: QueueName }, { additionalProperties: false });
+
+export const ConsumeOptions = t.Object(
+  { queue: QueueName, prefetch: t.Integer({ minimum: 1, maximum: 1000, default: 32 }), store: StoreTarget },
+  { additionalProperties: false },
+);
+
 export const EdgeOptions = t.Object(
   {
     /** CORS origins; `*` is never combined with credentials (checked in validate.ts). */
@@ -56,14 +63,9 @@ export const RoleConfig = t.Object(
     /** Store this role's own greeting on every request. */
     store: t.Optional(StoreTarget),
     /** Publish this role's own greeting to a queue on every request. */
-    publish: t.Optional(t.Object({ queue: QueueName }, { additionalProperties: false })),
+    publish: t.Optional(PublishOptions),
     /** Consume greetings from a queue and store each one exactly once. */
-    consume: t.Optional(
-      t.Object(
-        { queue: QueueName, prefetch: t.Integer({ minimum: 1, maximum: 1000, default: 32 }), store: StoreTarget },
-        { additionalProperties: false },
-      ),
-    ),
+    consume: t.Optional(ConsumeOptions),
     /** The edge role: CORS, request-echo, status, the UI. */
     edge: t.Optional(EdgeOptions),
     chaos: t.Optional(ChaosOptions),
@@ -106,3 +108,5 @@ export type RoleConfig = Static<typeof RoleConfig>;
 export type PlatformConfig = Static<typeof PlatformConfig>;
 export type EdgeOptions = Static<typeof EdgeOptions>;
 export type ChaosOptions = Static<typeof ChaosOptions>;
+export type PublishOptions = Static<typeof PublishOptions>;
+export type ConsumeOptions = Static<typeof ConsumeOptions>;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import embeddedConfig from '../../config/services.json';
 import type { EnvSettings, LogLevel } from './env';
-import type { PlatformConfig, StoreTarget } from './schema';
+import type { ChaosOptions, ConsumeOptions, EdgeOptions, PlatformConfig, PublishOptions, StoreTarget } from './schema';
 import { ConfigError, parseConfig, validateConfig } from './validate';
 
 export const EMBEDDED_CONFIG_NAME = 'config/services.json (embedded)';
@@ -15,6 +15,9 @@ export interface Upstream {
   name: string;
   url: string;
 }
+
+/** The edge options as resolved (ALLOWED_ORIGINS over the config's). */
+export type EdgeSettings = EdgeOptions;
 
 export interface RoleSettings {
   id: string;
@@ -28,10 +31,10 @@ export interface RoleSettings {
   drainDelayMs: number;
   shutdownTimeoutMs: number;
   store?: StoreTarget;
-  publish?: { queue: string };
-  consume?: { queue: string; prefetch: number; store: StoreTarget };
-  edge?: { allowedOrigins: string[]; allowCredentials: boolean; echoBodyLimitBytes: number };
-  chaos: { latencyMs: number; errorRate: number };
+  publish?: PublishOptions;
+  consume?: ConsumeOptions;
+  edge?: EdgeSettings;
+  chaos: ChaosOptions;
   mongoUrl?: string;
   rabbitmqUrl?: string;
   zipkinUrl?: string;

@@ -109,4 +109,29 @@ describe('config validation', () => {
       expect(message).toContain(`${FILE} /services/e/upstreams/0:`);
     }
   });
+
+  test('exactly one role is the edge: none, or two, is refused with where', () => {
+    const none = base();
+    delete none.services.a.edge;
+    expect(problemsOf(none)).toEqual([{ file: FILE, path: '/services', reason: 'no role is the edge: give exactly one role `edge` options' }]);
+    const two = base();
+    two.services.b.edge = {};
+    expect(problemsOf(two)).toEqual([{ file: FILE, path: '/services/b/edge', reason: 'only one role can be the edge, but a, b all have `edge` options' }]);
+  });
+
+  test('an allowed origin that could never match a browser Origin is refused at its path', () => {
+    const raw = base();
+    raw.services.a.edge.allowedOrigins = ['https://ui.example.com/', 'https://ok.example.com'];
+    expect(problemsOf(raw)).toEqual([
+      { file: FILE, path: '/services/a/edge/allowedOrigins/0', reason: "'https://ui.example.com/' is not an origin as browsers send it: use 'https://ui.example.com'" },
+    ]);
+  });
+
+  test('one problem is one line; a config nested absurdly deep is refused before it is walked', () => {
+    const raw = base();
+    raw.services.b.port = 8080;
+    expect(() => validateConfig(raw, FILE)).toThrow(/^invalid configuration: config\/services\.json \/services\/b\/port: port 8080 is already used by role 'a'$/);
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    expect(() => parseConfig(deep, 'deep.json')).toThrow('invalid configuration: deep.json (character 65): nested deeper than 64 levels');
+  });
 });

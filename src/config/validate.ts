@@ -118,6 +118,13 @@ function topologyProblems(config: PlatformConfig): Problem[] {
       problems.push({ path: `${at}/consume/queue`, reason: `no role publishes to queue '${role.consume.queue}'` });
   }
 
+  const edges = ids.filter((id) => services[id]!.edge !== undefined);
+  if (edges.length !== 1)
+    problems.push({
+      path: edges.length === 0 ? '/services' : `/services/${edges[1]}/edge`,
+      reason: edges.length === 0 ? 'no role is the edge: give exactly one role `edge` options' : `only one role can be the edge, but ${edges.join(', ')} all have \`edge\` options`,
+    });
+
   for (const cycle of findCycles(config)) {
     problems.push({ path: `/services/${cycle[0]}/upstreams`, reason: `call graph has a cycle: ${cycle.join(' -> ')}` });
   }

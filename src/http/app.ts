@@ -1,29 +1,27 @@
 /**
- * The HTTP face of a role: its routes, CORS at the edge, JSON errors for everything that goes wrong, and the per-request
- * wrapper that sets the request context (for log lines), traces, counts and times the request.
+ * The HTTP face of a role: the route table served by Elysia, CORS at the edge, JSON errors for everything that goes wrong,
+ * and around each request the per-request work every server shares (serving/request.ts) plus what HTTP adds to it: the
+ * request id and dropped tracing headers in the answer, the trace id at the edge, metrics by route template.
  */
-import { randomUUID } from 'node:crypto';
-import { context } from '@opentelemetry/api';
 import { Elysia } from 'elysia';
-import { edgeCors } from '../roles/edge/cors';
-import { contextFromB3, requestContext, type RequestContext } from '../telemetry/log';
-import { dropMalformedTracingHeaders } from '../telemetry/tracing-headers';
-import { endServerSpan, isSampled, startServerSpan } from '../telemetry/spans';
-import { failSpan } from '../telemetry/tracing';
-import { registerRoutes, ROUTES, type RouteDeps, type RouteSpec } from './routes';
-
-export interface AppDeps extends RouteDeps {
-}
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
+import type { Lifecycle } from '../serving/lifecycle';
+import { matchedRoute, serveRequest, type RequestScope } from '../serving/request';
+import { requestContext, type Logger } from '../telemetry/log';
+import type { Metrics } from '../telemetry/metrics';
+import type { Tracing } from '../telemetry/tracing';
+import { edgeCors } from './cors';
+import { corsPolicy } from './cors-policy';
+import { ROUTES, UNTRACED_PATHS, type Route, type RouteDeps } from './routes';
 
 export type Handler = (request: Request) => Promise<Response>;
 
-interface CompiledRoute {
-  spec: RouteSpec;
-  pattern: RegExp;
+export interface AppDeps extends RouteDeps {
+  log: Logger;
+  tracing?: Tracing;
+  lifecycle: Lifecycle;
+  metrics: Metrics;
 }
-
-/** Probes and scrapes are not traced: every few seconds per pod, they would bury the traces anyone looks for. */
-const UNTRACED_ROUTES = new Set(['/api/health', '/api/ready', '/api/metrics']);
 
 /** The path of a request URL without building a URL object (this runs on every request). */
 export function pathOf(url: string): string {
@@ -48,93 +46,89 @@ export function malformedPath(pathname: string): string | undefined {
   }
 }
 
-export function compileRoutes(edge: boolean): CompiledRoute[] {
-  return ROUTES.filter((r) => edge || !r.edge).map((spec) => ({
-    spec,
-    pattern: new RegExp(`^${spec.path.replace(/:[a-z]+/gi, '[^/]+')}/?$`),
-  }));
+const jsonError = (status: number, error: string, headers: Record<string, string> = {}) => Response.json({ error }, { status, headers });
+
+/** Every path the table serves, with the methods it takes (what a 405 lists in `Allow`). */
+function methodsByPath(routes: readonly Route[]): Map<string, string[]> {
+  const methods = new Map<string, string[]>();
+  for (const route of routes) methods.set(route.path, [...(methods.get(route.path) ?? []), ...(route.method === 'GET' ? ['GET', 'HEAD'] : [])]);
+  return methods;
 }
 
 export function createApp(deps: AppDeps): { handle: Handler } {
-  const edge = deps.edge !== undefined;
-  const routes = compileRoutes(edge);
-  const routeOf = (pathname: string) => routes.find((r) => r.pattern.test(pathname))?.spec.path ?? 'unmatched';
-  const jsonError = (status: number, error: string, headers: Record<string, string> = {}) =>
-    Response.json({ error }, { status, headers });
+  const routes = ROUTES.filter((r) => deps.edge !== undefined || !r.edge);
+  // Elysia routes by the request's path; with `standardHostname` (its default) it assumes the host is at least four
+  // characters long, and a `Host: xx` made `/xx/api/greeting` route as `/api/greeting`.
+  const app = new Elysia({ handler: { standardHostname: false } });
+  if (deps.edge) app.use(edgeCors(deps.edge));
+  app.onError(({ code, error, request }) => {
+    if (code === 'NOT_FOUND') return jsonError(404, `no route for ${request.method} ${bounded(pathOf(request.url))}`);
+    if (code === 'PARSE' || code === 'VALIDATION') return jsonError(400, `bad request: ${(error as Error).message}`);
+    deps.log.error('request failed', { error: error as Error });
+    return jsonError(500, 'internal error');
+  });
+  for (const route of routes) {
+    const spanName = `${route.method === 'ALL' ? '' : `${route.method} `}${route.path}`.trim();
+    const attributes = { [ATTR_HTTP_ROUTE]: route.path };
+    const serve = ({ request, params }: { request: Request; params: Record<string, string> }) => {
+      matchedRoute(route.path, route.method === 'ALL' ? `${request.method} ${route.path}` : spanName, attributes);
+      return route.handle(deps, { request, params, scope: scopeOf() });
+    };
+    if (route.method === 'GET') app.get(route.path, serve, route.options);
+    else app.all(route.path, serve, route.options);
+  }
+  // The CORS preflight of every path, answered here rather than by the plugin: a route, so it is labelled like one.
+  if (deps.edge) {
+    const maxAge = { 'access-control-max-age': String(corsPolicy(deps.edge).maxAgeSeconds) };
+    for (const path of methodsByPath(routes).keys())
+      app.options(path, () => {
+        matchedRoute(path, `OPTIONS ${path}`, { [ATTR_HTTP_ROUTE]: path });
+        return new Response(null, { status: 204, headers: maxAge });
+      });
+  }
+  // A known path asked with a method it does not take: 405 with `Allow`, from the same table (Elysia tries a route's own
+  // methods first, so this only answers the others).
+  for (const [path, methods] of methodsByPath(routes)) {
+    if (methods.length === 0) continue;
+    app.all(path, ({ request }) => {
+      matchedRoute(path, `${request.method} ${path}`, { [ATTR_HTTP_ROUTE]: path });
+      return jsonError(405, `method ${request.method} is not allowed on ${path}`, { allow: methods.join(', ') });
+    });
+  }
 
-  const base = new Elysia({ handler: { standardHostname: false } });
-  if (deps.edge) base.use(edgeCors(deps.edge));
-  const app = base
-    .onError(({ code, error, request }) => {
-      if (code === 'NOT_FOUND') {
-        const pathname = pathOf(request.url);
-        const route = routeOf(pathname);
-        // Every route but the echo (which takes all methods) is a GET.
-        if (route !== 'unmatched') return jsonError(405, `method ${request.method} is not allowed on ${route}`, { allow: 'GET, HEAD' });
-        return jsonError(404, `no route for ${request.method} ${bounded(pathname)}`);
-      }
-      if (code === 'PARSE' || code === 'VALIDATION') return jsonError(400, `bad request: ${(error as Error).message}`);
-      deps.log.error('request failed', { error: error as Error });
-      return jsonError(500, 'internal error');
-    })
-    .use(registerRoutes(deps));
-
-  const { tracing } = deps;
   // Only the edge names the trace in its answer: the browser UI links it; between roles the caller already knows it.
-  const answerTraceId = edge;
-
-  /** Inside a SERVER span; at the edge the answer names the trace when it is recorded, so the UI can link to it. */
-  const handleTraced = async (request: Request, route: string, pathname: string, requestId: string): Promise<Response> => {
-    const { span, ctx } = startServerSpan(tracing!, request, route, pathname, requestId);
-    const ids = span.spanContext();
-    const logContext: RequestContext = { requestId, traceId: ids.traceId, spanId: ids.spanId };
-    let response: Response;
-    try {
-      response = await context.with(ctx, () => requestContext.run(logContext, () => app.handle(request)));
-    } catch (err) {
-      failSpan(span, (err as Error).message, 'error');
-      span.end();
-      throw err;
-    }
-    endServerSpan(span, response.status);
-    if (answerTraceId && isSampled(span)) response.headers.set('x-b3-traceid', ids.traceId);
-    return response;
-  };
-
-  /**
-   * Tracing off (or a probe): log lines carry the caller's trace id, an Envoy sidecar's typically, and so does the edge's answer
-   * unless the caller said it is not recorded. None is made up: an id that no collector records would be a dead link in the UI.
-   */
-  const handleUntraced = async (request: Request, route: string, requestId: string): Promise<Response> => {
-    const { headers } = request;
-    const traceId = headers.get('x-b3-traceid');
-    const response = await requestContext.run(contextFromB3(requestId, (name) => headers.get(name)), () => app.handle(request));
-    if (answerTraceId && traceId && headers.get('x-b3-sampled') !== '0') response.headers.set('x-b3-traceid', traceId);
-    return response;
-  };
-
+  const answersTraceId = deps.edge !== undefined;
   const handle: Handler = async (request) => {
-    const started = performance.now();
-    // Only well-formed tracing values go on: one an upstream cannot parse would fail the whole chain (tracing-headers.ts).
-    const ignored = dropMalformedTracingHeaders(request.headers);
-    let requestId = request.headers.get('x-request-id');
-    // Forward a request id even when no proxy set one, so every hop's log lines for one call share it.
-    if (!requestId) request.headers.set('x-request-id', (requestId = randomUUID()));
     const pathname = pathOf(request.url);
-    const route = routeOf(pathname);
     const malformed = malformedPath(pathname);
-    const response = malformed
-      ? jsonError(400, malformed)
-      : tracing && !UNTRACED_ROUTES.has(route)
-        ? await handleTraced(request, route, pathname, requestId)
-        : await handleUntraced(request, route, requestId);
-    response.headers.set('x-request-id', requestId);
-    if (ignored.length > 0) response.headers.set('x-ignored-headers', ignored.map((i) => `${i.name} (${i.reason})`).join(', '));
+    const { result: response, scope, seconds } = await serveRequest(
+      deps.tracing,
+      {
+        headers: request.headers,
+        spanName: request.method,
+        attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_URL_PATH]: pathname },
+        traced: !malformed && !UNTRACED_PATHS.has(pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname),
+      },
+      async () => (malformed ? jsonError(400, malformed) : app.handle(request)),
+      // A 4xx is the caller's mistake, not this role's failure: only a 5xx fails the span.
+      (r) => ({
+        attributes: { [ATTR_HTTP_RESPONSE_STATUS_CODE]: r.status },
+        failure: r.status >= 500 ? { reason: `answered ${r.status}`, type: String(r.status) } : undefined,
+      }),
+    );
+    response.headers.set('x-request-id', scope.requestId);
+    if (scope.ignored.length > 0) response.headers.set('x-ignored-headers', scope.ignored.map((i) => `${i.name} (${i.reason})`).join(', '));
+    if (answersTraceId && scope.recordedTrace) response.headers.set('x-b3-traceid', scope.recordedTrace);
     // From the moment this role drains, every answer says it closes its connection: a client that kept it alive would
     // otherwise send its next request on a socket the server is about to close, and lose that request.
     if (deps.lifecycle.phase === 'draining') response.headers.set('connection', 'close');
-    deps.metrics.request(request.method, route, response.status, (performance.now() - started) / 1000);
+    deps.metrics.request(request.method, scope.route ?? 'unmatched', response.status, seconds);
     return response;
   };
   return { handle };
+}
+
+/** The scope of the request being served: serveRequest runs Elysia's handling inside it. */
+function scopeOf(): RequestScope {
+  return requestContext.getStore() as RequestScope;
 }

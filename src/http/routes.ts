@@ -1,74 +1,104 @@
 /**
- * Every route of the service, in one place. `ROUTES` is also what the metrics label by (route templates, never raw URLs),
- * what 405 answers are computed from, and what the cluster checks read to prove every probe path is served.
+ * Every route of the HTTP API, in one table, and everything that follows from it: what Elysia serves (app.ts), which routes
+ * are traced, what metrics label by (route templates, never raw URLs), what 405 answers list in `Allow`, and which paths
+ * the rendered manifests probe and scrape (scripts/render/). Adding a route is one entry here.
  */
-import { Elysia } from 'elysia';
-import { greet, type GreetDeps } from '../roles/greet';
-import { requestEcho } from '../roles/edge/request-echo';
-import { statusCode } from '../roles/edge/status-code';
-import type { RoleSettings } from '../config/settings';
-import type { Topology } from '../roles/edge/topology';
-import { pickTracingHeaders } from '../telemetry/tracing-headers';
-import { uiPage } from '../ui/page';
-import type { Lifecycle } from '../lifecycle';
+import type { RoleAnswer } from '../greeting';
+import type { Topology } from '../capabilities/topology';
+import type { EdgeSettings } from '../config/settings';
+import type { Lifecycle } from '../serving/lifecycle';
+import type { RequestScope } from '../serving/request';
 import type { Metrics } from '../telemetry/metrics';
+import { uiPage } from '../ui/page';
+import { requestEcho } from './request-echo';
+import { statusCode } from './status-code';
+import { formatServerTiming, GREETING_PATH, STATUS_OF } from './wire';
 
-export interface RouteSpec {
+/** What a route's handler is given: the request, its path parameters, and what the per-request work learnt of it. */
+export interface RouteContext {
+  request: Request;
+  params: Record<string, string>;
+  scope: RequestScope;
+}
+
+export interface RouteDeps {
+  greet(forward: Record<string, string>): Promise<RoleAnswer>;
+  lifecycle: Lifecycle;
+  metrics: Metrics;
+  /** Present for the edge role: its resolved options and the call graph it serves. */
+  edge?: EdgeSettings & { topology: Topology };
+}
+
+export interface Route {
   method: 'GET' | 'ALL';
   path: string;
   /** Served by the edge role only. */
   edge?: true;
+  /** Probes and scrapes are not traced. */
+  traced: boolean;
+  /** What the manifests use this route for, if anything. */
+  probe?: 'liveness' | 'readiness' | 'metrics';
   purpose: string;
+  /** Elysia's per-route options (`parse: 'none'`: the echo reads the body itself, bounded). */
+  options?: { parse: 'none' };
+  handle(deps: RouteDeps, ctx: RouteContext): Response | Promise<Response> | object;
 }
 
-export const ROUTES: readonly RouteSpec[] = [
-  { method: 'GET', path: '/api/greeting', purpose: 'upstream greetings then our own' },
-  { method: 'GET', path: '/api/health', purpose: 'liveness and startup probe' },
-  { method: 'GET', path: '/api/ready', purpose: 'readiness probe' },
-  { method: 'GET', path: '/api/metrics', purpose: 'Prometheus scrape' },
-  { method: 'ALL', path: '/api/request-echo', edge: true, purpose: 'the request as text' },
-  { method: 'GET', path: '/api/status/:code', edge: true, purpose: 'answer with any status' },
-  { method: 'GET', path: '/api/topology', edge: true, purpose: 'the call graph, for the UI' },
-  { method: 'GET', path: '/', edge: true, purpose: 'the web UI' },
+export const ROUTES: readonly Route[] = [
+  {
+    method: 'GET',
+    path: GREETING_PATH,
+    traced: true,
+    purpose: 'upstream greetings then our own',
+    async handle(deps, { scope }) {
+      const answer = await deps.greet(scope.forward);
+      const body = 'entries' in answer ? answer.entries : answer.error;
+      return new Response(JSON.stringify(body), {
+        status: STATUS_OF[answer.outcome],
+        headers: { 'content-type': 'application/json;charset=utf-8', 'server-timing': formatServerTiming(answer.timings) },
+      });
+    },
+  },
+  { method: 'GET', path: '/api/health', traced: false, probe: 'liveness', purpose: 'liveness and startup probe', handle: () => ({ alive: true }) },
+  {
+    method: 'GET',
+    path: '/api/ready',
+    traced: false,
+    probe: 'readiness',
+    purpose: 'readiness probe',
+    handle(deps) {
+      const report = deps.lifecycle.readiness();
+      return Response.json(report, { status: report.ready ? 200 : 503 });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/metrics',
+    traced: false,
+    probe: 'metrics',
+    purpose: 'Prometheus scrape',
+    async handle({ metrics: { registry } }) {
+      return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
+    },
+  },
+  {
+    method: 'ALL',
+    path: '/api/request-echo',
+    edge: true,
+    traced: true,
+    purpose: 'the request as text',
+    options: { parse: 'none' },
+    handle: (deps, { request }) => requestEcho(request, deps.edge!.echoBodyLimitBytes),
+  },
+  { method: 'GET', path: '/api/status/:code', edge: true, traced: true, purpose: 'answer with any status', handle: (_, { params }) => statusCode(params.code!) },
+  { method: 'GET', path: '/api/topology', edge: true, traced: true, purpose: 'the call graph, for the UI', handle: (deps) => deps.edge!.topology },
+  { method: 'GET', path: '/', edge: true, traced: true, purpose: 'the web UI', handle: () => uiPage() },
 ];
 
-export interface RouteDeps extends GreetDeps {
-  lifecycle: Lifecycle;
-  metrics: Metrics;
-  /** Present for the edge role: its resolved options and the call graph it serves. */
-  edge?: NonNullable<RoleSettings['edge']> & { topology: Topology };
+/** The route a probe uses, for the manifests. */
+export function probePath(probe: NonNullable<Route['probe']>): string {
+  return ROUTES.find((r) => r.probe === probe)!.path;
 }
 
-/** `GET /api/greeting`: the role's answer, its status and the Server-Timing of its subtree. */
-export function greetingRoute(deps: GreetDeps): (request: Request) => Promise<Response> {
-  return async (request) => {
-    const answer = await greet(deps, pickTracingHeaders(request.headers));
-    return new Response(JSON.stringify(answer.body), {
-      status: answer.status,
-      headers: { 'content-type': 'application/json;charset=utf-8', 'server-timing': answer.serverTiming },
-    });
-  };
-}
-
-export function registerRoutes(deps: RouteDeps) {
-  const greeting = greetingRoute(deps);
-  const app = new Elysia()
-    .get('/api/greeting', ({ request }) => greeting(request))
-    .get('/api/health', () => ({ alive: true }))
-    .get('/api/ready', ({ set }) => {
-      const report = deps.lifecycle.readiness();
-      if (!report.ready) set.status = 503;
-      return report;
-    })
-    .get('/api/metrics', async () => {
-      const { registry } = deps.metrics;
-      return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
-    });
-  if (deps.edge === undefined) return app;
-  const { echoBodyLimitBytes: limit, topology: graph } = deps.edge;
-  return app
-    .all('/api/request-echo', ({ request }) => requestEcho(request, limit), { parse: 'none' })
-    .get('/api/status/:code', ({ params }) => statusCode(params.code))
-    .get('/api/topology', () => graph)
-    .get('/', () => uiPage());
-}
+/** Paths that are not traced, for a decision made before routing (none of them has parameters). */
+export const UNTRACED_PATHS: ReadonlySet<string> = new Set(ROUTES.filter((r) => !r.traced).map((r) => r.path));

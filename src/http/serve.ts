@@ -1,20 +1,16 @@
 /**
  * Listens on a port with Bun's server, or with node:http when the Node bundle runs. `stop` stops accepting connections and
  * resolves once in-flight requests have been answered.
+ *
+ * Under Node this is a small adapter of our own rather than @elysiajs/node: measured on this 2-core machine (shared/reference/
+ * stack-notes.md), a trivial JSON route served 34k req/s through @elysiajs/node and 42-46k through plain node:http, and its
+ * `app.stop()` throws "Elysia isn't running", so a graceful stop would need the server handle anyway.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { isAddressInUse as inUse, PortInUseError } from '../serving/start-errors';
 import type { Handler } from './app';
 
-/** The port is taken: a configuration problem (another instance runs, or PORT collides), reported in one line. */
-export class PortInUseError extends Error {
-  constructor(readonly port: number, readonly hostname: string) {
-    super(`port ${port} on ${hostname} is already in use (by another program, or another instance of this one)`);
-    this.name = 'PortInUseError';
-  }
-}
-
-const inUse = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE' || /in use/i.test(String((err as Error)?.message));
 
 export interface Listening {
   port: number;

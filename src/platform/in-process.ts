@@ -9,9 +9,8 @@ import { MemoryStore } from '../backends/memory-store';
 import type { EnvSettings } from '../config/env';
 import type { PlatformConfig } from '../config/schema';
 import { resolveRole } from '../config/settings';
-import { PortInUseError } from '../http/serve';
 import { startRole, type RunningRole } from '../role';
-import { StartupConfigError } from '../shutdown';
+import { PortInUseError, StartupConfigError } from '../serving/start-errors';
 import { createLogger } from '../telemetry/log';
 import { upstreamsFirst } from './topology-order';
 
@@ -61,7 +60,7 @@ export async function startInProcess(config: PlatformConfig, { ephemeralPorts, e
       const settings = resolveRole(config, id, roleEnv);
       const log = createLogger(id, settings.logLevel);
       const backends = createBackends(settings, log, { store, queue });
-      const role = await startRole(settings, config, backends, { log, hostname: '127.0.0.1', traceUiUrl: settings.traceUiUrl }).catch((err: unknown) => {
+      const role = await startRole(settings, config, backends, { log, hostname: '127.0.0.1' }).catch((err: unknown) => {
         if (!(err instanceof PortInUseError)) throw err;
         throw new StartupConfigError(`${err.message}, wanted by role ${id} (${settings.name}): is another \`npm start\` running? Stop it first`);
       });

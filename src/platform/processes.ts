@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { PlatformConfig } from '../config/schema';
-import { StartupConfigError } from '../shutdown';
+import { StartupConfigError } from '../serving/start-errors';
 import { upstreamsFirst } from './topology-order';
 
 export interface RoleProcess {

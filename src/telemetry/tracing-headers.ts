@@ -18,6 +18,17 @@ export const TRACING_HEADERS = [
 
 export type TracingHeader = (typeof TRACING_HEADERS)[number];
 
+/** Reads a request's headers or metadata (a `Headers` is one). */
+export interface HeaderReader {
+  get(name: string): string | null | undefined;
+}
+
+/** Reads and rewrites them: malformed values are dropped, a missing request id is added. */
+export interface HeaderBag extends HeaderReader {
+  set(name: string, value: string): void;
+  delete(name: string): void;
+}
+
 /** Printable ASCII only: what every HTTP implementation and gRPC metadata accept in a header value. */
 const PRINTABLE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 const HEX16 = /^[0-9a-f]{16}$/i;
@@ -43,7 +54,7 @@ export function tracingHeaderProblem(name: TracingHeader, value: string): string
 }
 
 /** The tracing headers present on a request, lower-cased, empty values dropped. */
-export function pickTracingHeaders(headers: Headers): Record<string, string> {
+export function pickTracingHeaders(headers: HeaderReader): Record<string, string> {
   const picked: Record<string, string> = {};
   for (const name of TRACING_HEADERS) {
     const value = headers.get(name);
@@ -53,11 +64,11 @@ export function pickTracingHeaders(headers: Headers): Record<string, string> {
 }
 
 /** Deletes every tracing header whose value cannot be forwarded; returns what was dropped and why. */
-export function dropMalformedTracingHeaders(headers: Headers): IgnoredHeader[] {
+export function dropMalformedTracingHeaders(headers: HeaderBag): IgnoredHeader[] {
   let ignored: IgnoredHeader[] | undefined;
   for (const name of TRACING_HEADERS) {
     const value = headers.get(name);
-    if (value === null) continue;
+    if (value === null || value === undefined) continue;
     const reason = tracingHeaderProblem(name, value);
     if (!reason) continue;
     headers.delete(name);

@@ -4,8 +4,10 @@
  * never through the global provider. What is process-wide is harmless to share: the AsyncLocalStorage context manager
  * (which span is active in this async flow). Propagation is B3 multi-header, what Envoy uses.
  *
- * Auto-instrumentation does not see Bun's fetch or Bun.serve, so the roles start their spans themselves (spans.ts).
- * With no ZIPKIN_URL there is no Tracing object at all: callers test for `undefined`, so tracing off costs one branch.
+ * Auto-instrumentation does not see Bun's fetch or Bun.serve, so spans are made where a role meets the outside: around each
+ * request (serving/request.ts), each upstream call (transport/instrumented.ts), each store operation and message
+ * (backends/instrumented.ts). With no ZIPKIN_URL there is no Tracing object at all: those decorators are left out where the
+ * role is assembled, so tracing off costs nothing on the request path.
  */
 import {
   context,
@@ -36,6 +38,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { DEBUG, DEBUG_ROOT, DEFERRED, extractB3, injectB3 } from './b3';
+import type { HeaderReader } from './tracing-headers';
 
 export interface TracingOptions {
   /** `service-<id>`: the name Zipkin shows, the same as the Kubernetes Service and the `app` label. */
@@ -128,8 +131,8 @@ export class Tracing {
     private readonly provider: BasicTracerProvider,
   ) {}
 
-  /** SERVER span of an HTTP request, continuing the B3 context it came with. */
-  startServer(headers: Headers, name: string, attributes: Attributes): Scope {
+  /** SERVER span of a request (HTTP headers or gRPC metadata), continuing the B3 context it came with. */
+  startServer(headers: HeaderReader, name: string, attributes: Attributes): Scope {
     return this.startRemoteChild(extractB3((header) => headers.get(header)), name, SpanKind.SERVER, attributes);
   }
 
@@ -170,6 +173,10 @@ export class Tracing {
     // The code inside sees only this span (and debug, which must travel on), not the caller's context.
     return { span, ctx: trace.setSpan(parent.getValue(DEBUG) === true ? DEBUG_ROOT : ROOT_CONTEXT, span) };
   }
+}
+
+export function isSampled(span: Span): boolean {
+  return (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
 }
 
 /** Marks a span failed; the reason shows as Zipkin's `error` tag. */

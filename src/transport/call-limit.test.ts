@@ -12,6 +12,8 @@ function heldTransport() {
   let most = 0;
   const seenTimeouts: number[] = [];
   const transport: UpstreamTransport = {
+    describe: () => ({ spanName: 'call', attributes: {} }),
+    answerAttributes: () => ({}),
     call: (c) =>
       new Promise<UpstreamAnswer>((resolve) => {
         inFlight++;
@@ -19,7 +21,7 @@ function heldTransport() {
         seenTimeouts.push(c.timeoutMs);
         pending.push(() => {
           inFlight--;
-          resolve({ outcome: 'ok', entries: [], status: 200, durationMs: 1 });
+          resolve({ outcome: 'whole', entries: [], timings: [], code: '200', durationMs: 1 });
         });
       }),
   };
@@ -36,7 +38,7 @@ test('at most `limit` calls are in flight; the others wait and go in arrival ord
     held.pending.shift()!();
   }
   const answers = await Promise.all(calls);
-  expect(answers.every((a) => a.outcome === 'ok')).toBe(true);
+  expect(answers.every((a) => a.outcome === 'whole')).toBe(true);
   expect(held.most()).toBe(2);
   expect(order).toEqual([0, 1, 2, 3, 4, 5]);
 });
@@ -59,7 +61,7 @@ test('waiting counts against the deadline: the call gets what is left, and a wai
   expect(held.seenTimeouts[1]!).toBeLessThan(1000);
   expect(held.seenTimeouts[1]!).toBeGreaterThan(800);
   held.pending.shift()!();
-  expect((await late).outcome).toBe('ok');
+  expect((await late).outcome).toBe('whole');
 });
 
 test('a full wait queue refuses at once, naming the limit', async () => {
@@ -74,5 +76,5 @@ test('a full wait queue refuses at once, naming the limit', async () => {
     await Bun.sleep(1);
     held.pending.shift()!();
   }
-  expect((await Promise.all(accepted)).map((a) => a.outcome)).toEqual(['ok', 'ok', 'ok']);
+  expect((await Promise.all(accepted)).map((a) => a.outcome)).toEqual(['whole', 'whole', 'whole']);
 });

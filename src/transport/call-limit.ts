@@ -8,7 +8,7 @@
  * Time spent waiting for a slot counts against the call's deadline, and a queue that is full refuses at once, naming the
  * limit, instead of letting callers wait out a timeout.
  */
-import { timedOut } from './greeting-answer';
+import { timedOut } from './failures';
 import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from './upstream';
 
 /** Calls that may wait per slot before new ones are refused: deep enough for any burst, bounded so memory is. */
@@ -63,6 +63,8 @@ export class CallLimiter {
 /** `inner`, with at most `limiter.limit` calls in flight; the rest wait their turn within their own deadline. */
 export function limitCalls(inner: UpstreamTransport, limiter: CallLimiter): UpstreamTransport {
   return {
+    describe: (upstream) => inner.describe(upstream),
+    answerAttributes: (answer) => inner.answerAttributes(answer),
     async call(call: UpstreamCall): Promise<UpstreamAnswer> {
       const started = performance.now();
       const entered = limiter.enter(call.timeoutMs);

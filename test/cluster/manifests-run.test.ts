@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../src/config/settings';
 import { freePort } from '../../src/platform/processes';
-import { serviceBinary } from '../support/service-binary';
+import { serviceBinary } from '../../scripts/artifacts';
 import { zipkinCollector } from '../support/zipkin-collector';
 import { kustomize, matches, ofKind, serviceDeployments, type K8sObject } from './manifests';
 

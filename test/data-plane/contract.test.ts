@@ -12,16 +12,21 @@ import { connect as amqpConnect } from 'amqplib';
 import { MemoryQueue } from '../../src/backends/memory-queue';
 import { MemoryStore } from '../../src/backends/memory-store';
 import { MongoStore } from '../../src/backends/mongo-store';
-import { RabbitQueue } from '../../src/backends/rabbit-queue';
+import { RabbitQueue } from '../../src/backends/rabbitmq/queue';
 import type { Delivery, Disposition, GreetingQueue, GreetingStore } from '../../src/backends/types';
 import type { StoreTarget } from '../../src/config/schema';
 import { makeGreeting, type Greeting } from '../../src/greeting';
 import { describeWithBackends, waitUntil, type ServerHandle } from '../support/backends';
 import { BUN_SUITE, type Suite } from '../support/requirements';
+import { inMemoryDeadLetters, inMemoryStore, inMongo, inRabbitDeadLetters } from '../support/stored';
 
 interface Fixture {
   store: () => GreetingStore;
   queue: () => GreetingQueue;
+  /** What a store holds in a target, oldest first, read from the test's side. */
+  stored: (store: GreetingStore, target: StoreTarget) => Promise<Greeting[]>;
+  /** The dead letters of a queue, read from the test's side. */
+  deadLetters: (queue: GreetingQueue, name: string) => Promise<{ body: string; reason: string }[]>;
   /** Puts a message on a queue the way a foreign publisher would (no checks): how poison messages arrive. */
   rawPublish: (queue: string, body: string) => Promise<void>;
   /** The real broker, for the one behaviour the in-memory queue cannot show: publishing while the broker is down. */
@@ -67,7 +72,7 @@ function contract(kind: string, { describe, test, beforeAll, afterAll }: Suite, 
       const target = uniqueTarget();
       const [g] = greetings(1) as [Greeting];
       expect(await store.insert(target, g)).toBe('stored');
-      expect(await store.list(target)).toEqual([g]);
+      expect(await fixture.stored(store, target)).toEqual([g]);
     });
 
     test('a second insert of the same id is a duplicate and stores nothing', async () => {
@@ -75,7 +80,7 @@ function contract(kind: string, { describe, test, beforeAll, afterAll }: Suite, 
       const [g] = greetings(1) as [Greeting];
       expect(await store.insert(target, g)).toBe('stored');
       expect(await store.insert(target, { ...g, message: 'redelivered copy' })).toBe('duplicate');
-      expect(await store.list(target)).toEqual([g]);
+      expect(await fixture.stored(store, target)).toEqual([g]);
     });
 
     test('concurrent inserts of one id store it exactly once', async () => {
@@ -84,7 +89,7 @@ function contract(kind: string, { describe, test, beforeAll, afterAll }: Suite, 
       const outcomes = await Promise.all(Array.from({ length: 8 }, () => store.insert(target, g)));
       expect(outcomes.filter((o) => o === 'stored')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(7);
-      expect(await store.list(target)).toHaveLength(1);
+      expect(await fixture.stored(store, target)).toHaveLength(1);
     });
 
     test('lists oldest first and keeps targets apart', async () => {
@@ -92,9 +97,9 @@ function contract(kind: string, { describe, test, beforeAll, afterAll }: Suite, 
       const gs = greetings(5);
       for (const g of gs) await store.insert(a, g);
       expect(await store.insert(b, gs[0]!)).toBe('stored');
-      expect((await store.list(a)).map((g) => g.id)).toEqual(gs.map((g) => g.id));
-      expect((await store.list(b)).map((g) => g.id)).toEqual([gs[0]!.id]);
-      expect(await store.list(uniqueTarget())).toEqual([]);
+      expect((await fixture.stored(store, a)).map((g) => g.id)).toEqual(gs.map((g) => g.id));
+      expect((await fixture.stored(store, b)).map((g) => g.id)).toEqual([gs[0]!.id]);
+      expect(await fixture.stored(store, uniqueTarget())).toEqual([]);
     });
   });
 
@@ -179,11 +184,11 @@ function contract(kind: string, { describe, test, beforeAll, afterAll }: Suite, 
       await fixture.rawPublish(name, 'this is not JSON {');
       for (const g of gs) await queue.publish(name, g, {});
       await waitUntil(async () => expect(r.seen).toHaveLength(4), 5_000, 'not all delivered');
-      await waitUntil(async () => expect(await queue.deadLetters(name)).toHaveLength(1), 5_000, 'nothing dead-lettered');
+      await waitUntil(async () => expect(await fixture.deadLetters(queue, name)).toHaveLength(1), 5_000, 'nothing dead-lettered');
       await sub.cancel();
-      expect(await queue.deadLetters(name)).toEqual([{ body: 'this is not JSON {', reason: 'body is not JSON' }]);
+      expect(await fixture.deadLetters(queue, name)).toEqual([{ body: 'this is not JSON {', reason: 'body is not JSON' }]);
       // Reading the dead letters does not consume them.
-      expect(await queue.deadLetters(name)).toHaveLength(1);
+      expect(await fixture.deadLetters(queue, name)).toHaveLength(1);
       expect(r.seen.filter((d) => d.messageId !== undefined).map((d) => d.messageId)).toEqual(gs.map((g) => g.id));
     });
 
@@ -252,13 +257,15 @@ function contract(kind: string, { describe, test, beforeAll, afterAll }: Suite, 
   const memoryQueues: MemoryQueue[] = [];
   contract('in-memory', BUN_SUITE, {
     store: () => new MemoryStore(),
+    stored: async (store, target) => inMemoryStore(store as MemoryStore, target),
+    deadLetters: async (queue, name) => inMemoryDeadLetters(queue as MemoryQueue, name),
     queue: () => {
       const q = new MemoryQueue();
       memoryQueues.push(q);
       return q;
     },
     rawPublish: async (queue, body) => {
-      for (const q of memoryQueues) q.enqueueRaw(queue, body);
+      for (const q of memoryQueues) q.put(queue, body);
     },
   });
 }
@@ -268,6 +275,8 @@ function contract(kind: string, { describe, test, beforeAll, afterAll }: Suite, 
 await describeWithBackends('real backends', { mongo: 'use', rabbit: 'control' }, ({ mongo, rabbit }, suite) => {
   contract('MongoDB protocol, RabbitMQ', suite, {
     store: () => new MongoStore(mongo!.url),
+    stored: (_, target) => inMongo(mongo!.url, target),
+    deadLetters: (_, name) => inRabbitDeadLetters(rabbit!.url, name),
     // Short reconnect and confirm limits keep the broker-down test quick; production defaults are longer.
     queue: () => new RabbitQueue(rabbit!.url, { reconnect: { initialMs: 100, maxMs: 1_000 }, confirmTimeoutMs: 3_000 }),
     rawPublish: async (queue, body) => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/validate';
 import { ProcessPlatform } from '../../src/platform/processes';
-import { ROOT, serviceBinary } from '../support/service-binary';
+import { ROOT, serviceBinary } from '../../scripts/artifacts';
 
 let platform: ProcessPlatform | undefined;
 afterAll(async () => {

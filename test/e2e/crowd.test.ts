@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/platform/processes';
-import { ROOT } from '../support/service-binary';
+import { ROOT } from '../../scripts/artifacts';
 
 let platform: ChildProcess | undefined;
 afterEach(async () => {
@@ -26,7 +26,7 @@ async function startPlatform(env: Record<string, string> = {}): Promise<string> 
   for (const role of Object.values<{ port: number }>(raw.services)) role.port = await freePort();
   const path = join(mkdtempSync(join(tmpdir(), 'gm-crowd-')), 'services.json');
   writeFileSync(path, JSON.stringify(raw));
-  platform = spawn(process.execPath, ['src/platform/main.ts'], { cwd: ROOT, env: { ...process.env, CONFIG_PATH: path, LOG_LEVEL: 'error', ...env }, stdio: 'ignore' });
+  platform = spawn(process.execPath, ['src/platform.ts'], { cwd: ROOT, env: { ...process.env, CONFIG_PATH: path, LOG_LEVEL: 'error', ...env }, stdio: 'ignore' });
   const edge = `http://127.0.0.1:${raw.services.a.port}`;
   for (let i = 0; i < 200; i++) {
     if (await fetch(`${edge}/api/ready`).then((r) => r.ok, () => false)) return edge;

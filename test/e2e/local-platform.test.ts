@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readEnv } from '../../src/config/env';
 import { loadConfig } from '../../src/config/settings';
 import { startInProcess, type InProcessPlatform } from '../../src/platform/in-process';
+import { inMemoryStore } from '../support/stored';
 
 let platform: InProcessPlatform;
 beforeAll(async () => {
@@ -17,10 +18,10 @@ test('A answers seven greetings and F stores the greeting D published', async ()
   expect(body.map((g) => g.service)).toEqual(['Service D', 'Service G', 'Service H', 'Service E', 'Service B', 'Service C', 'Service A']);
   const fromD = body[0]!;
   const messages = { database: 'service-f', collection: 'messages' };
-  for (let i = 0; i < 100 && (await platform.store.list(messages)).length === 0; i++) await Bun.sleep(10);
-  expect((await platform.store.list(messages)).map((g) => g.id)).toEqual([fromD.id]);
+  for (let i = 0; i < 100 && inMemoryStore(platform.store, messages).length === 0; i++) await Bun.sleep(10);
+  expect(inMemoryStore(platform.store, messages).map((g) => g.id)).toEqual([fromD.id]);
   for (const [id, stored] of [['c', 5], ['g', 1], ['h', 2]] as const) {
-    const ids = (await platform.store.list({ database: `service-${id}`, collection: 'greetings' })).map((g) => g.id);
+    const ids = inMemoryStore(platform.store, { database: `service-${id}`, collection: 'greetings' }).map((g) => g.id);
     expect(ids).toEqual([body[stored]!.id]);
   }
 });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
-import { nodeBundle } from '../support/service-binary';
+import { nodeBundle } from '../../scripts/artifacts';
 
 let platform: ProcessPlatform;
 beforeAll(async () => {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
-import { serviceBinary } from '../support/service-binary';
+import { serviceBinary } from '../../scripts/artifacts';
 
 type Entry = { service: string; error?: string; upstream?: string; id?: string };
 const ORDER = ['Service D', 'Service G', 'Service H', 'Service E', 'Service B', 'Service C', 'Service A'];

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/platform/processes';
-import { ROOT, serviceBinary } from '../support/service-binary';
+import { ROOT, serviceBinary } from '../../scripts/artifacts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gm-start-failures-'));
 const servers: Server[] = [];
@@ -54,7 +54,7 @@ function run(argv: string[], env: Record<string, string>): Promise<Run> {
   });
 }
 
-const npmStart = (args: string[], env: Record<string, string>) => run([process.execPath, 'src/platform/main.ts', ...args], env);
+const npmStart = (args: string[], env: Record<string, string>) => run([process.execPath, 'src/platform.ts', ...args], env);
 
 /** True when nothing listens on any of the ports (no role left behind). */
 async function allClosed(ports: number[]): Promise<boolean> {

@@ -10,11 +10,11 @@ import { expect } from 'bun:test';
 import { randomUUID } from 'node:crypto';
 import { connect as amqpConnect } from 'amqplib';
 import { MongoClient } from 'mongodb';
-import { RabbitQueue } from '../../src/backends/rabbit-queue';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
 import { describeWithBackends, waitUntil } from '../support/backends';
-import { serviceBinary } from '../support/service-binary';
+import { inRabbitDeadLetters } from '../support/stored';
+import { serviceBinary } from '../../scripts/artifacts';
 
 type Entry = { id?: string; service: string; error?: string };
 
@@ -100,10 +100,7 @@ await describeWithBackends('the platform against broker, consumer and database f
     expect(accepted).toHaveLength(20);
     await expectStoredOnce(accepted);
 
-    const reader = new RabbitQueue(rabbit!.url);
-    await reader.connect();
-    const letters = await reader.deadLetters(queue);
-    await reader.close();
+    const letters = await inRabbitDeadLetters(rabbit!.url, queue);
     expect(letters.map((l) => l.body)).toEqual(['this is not json', JSON.stringify({ id: 'nope', service: 'Service D' })]);
     expect(letters[0]!.reason).toStartWith('body is not JSON');
     expect(letters[1]!.reason).toBe('not a greeting: id is not a uuid v4');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/platform/processes';
 import { describeWithBackends, waitUntil } from '../support/backends';
-import { ROOT, serviceBinary } from '../support/service-binary';
+import { ROOT, serviceBinary } from '../../scripts/artifacts';
 
 await describeWithBackends('npm start while MongoDB is down', { mongo: 'control' }, ({ mongo }, { test, afterAll }) => {
   let platform: ChildProcess | undefined;
@@ -30,7 +30,7 @@ await describeWithBackends('npm start while MongoDB is down', { mongo: 'control'
 
     await mongo!.stop();
     let output = '';
-    platform = spawn(process.execPath, ['src/platform/main.ts', '--binary', serviceBinary()], {
+    platform = spawn(process.execPath, ['src/platform.ts', '--binary', serviceBinary()], {
       cwd: ROOT,
       env: { ...process.env, CONFIG_PATH: config, MONGO_CONN: mongo!.url, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],

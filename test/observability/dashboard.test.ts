@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readEnv } from '../../src/config/env';
 import { loadConfig } from '../../src/config/settings';
 import { startInProcess, type InProcessPlatform } from '../../src/platform/in-process';
-import { ROOT } from '../support/service-binary';
+import { ROOT } from '../../scripts/artifacts';
 import { roleUnderTest } from '../support/role-under-test';
 import { exportedNames } from './prom-text';
 import { labelValuesParts, promqlParts, type PromqlParts } from './promql-names';

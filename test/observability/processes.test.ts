@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
-import { serviceBinary } from '../support/service-binary';
+import { serviceBinary } from '../../scripts/artifacts';
 import { countProblems, expectedCounts, scrapeAll } from './expected-counts';
 import { spansPerRequest, traceProblems } from './trace-shape';
 import { zipkinCollector } from '../support/zipkin-collector';

@@ -8,7 +8,7 @@ import { expect } from 'bun:test';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
 import { describeWithBackends } from '../support/backends';
-import { serviceBinary } from '../support/service-binary';
+import { serviceBinary } from '../../scripts/artifacts';
 import { countProblems, expectedCounts, scrapeAll } from './expected-counts';
 import { spansPerRequest, traceProblems } from './trace-shape';
 import { zipkinCollector } from '../support/zipkin-collector';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { describeRequiring, type Suite } from '../support/requirements';
-import { ROOT } from '../support/service-binary';
+import { ROOT } from '../../scripts/artifacts';
 
 export const ARTIFACTS = join(ROOT, 'test-results');
 const HOW_TO_INSTALL =

@@ -6,7 +6,7 @@ import { expect } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
-import { serviceBinary } from '../support/service-binary';
+import { serviceBinary } from '../../scripts/artifacts';
 import { artifactPath, describeInBrowser, launchBrowser } from './browser';
 import { contrastFailures } from './contrast';
 

@@ -1,12 +1,13 @@
 /**
  * The built artifacts the end-to-end tests and the benchmark run, rebuilt when any source is newer than they are (so a test
- * never exercises a stale artifact). CI builds them before the tests; a developer's first `npm test` builds them here.
+ * never exercises a stale artifact). CI builds them before the tests; a developer's first `npm test` builds them here. Shared by
+ * the tests and the benchmark.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const ROOT = join(import.meta.dir, '..', '..');
+export const ROOT = join(import.meta.dir, '..');
 export const BINARY = join(ROOT, 'dist', 'greeting-mesh');
 export const NODE_BUNDLE = join(ROOT, 'dist', 'node', 'service.js');
 

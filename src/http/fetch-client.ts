@@ -3,10 +3,14 @@
  * connections per origin, so a hop costs no new TCP handshake; each call has its own deadline, so one slow upstream cannot
  * hold its siblings' answers.
  */
-import { interpret, requestFailed, timedOut, tooLarge } from './greeting-answer';
-import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from './upstream';
+import { requestFailed, timedOut, tooLarge } from '../transport/failures';
+import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from '../transport/upstream';
+import { httpConventions, readAnswer } from './wire';
 
-export class HttpUpstreamTransport implements UpstreamTransport {
+export class FetchClient implements UpstreamTransport {
+  readonly describe = httpConventions.describe;
+  readonly answerAttributes = httpConventions.answerAttributes;
+
   /** `maxAnswerBytes`: an answer past this size is dropped as failed (config defaults.upstreamMaxAnswerBytes). */
   constructor(private readonly maxAnswerBytes: number) {}
 
@@ -22,14 +26,14 @@ export class HttpUpstreamTransport implements UpstreamTransport {
       deadline.abort();
     }, timeoutMs);
     try {
-      const response = await fetch(`${upstream.url}/api/greeting`, { headers: { accept: 'application/json', ...headers }, signal: deadline.signal });
+      const response = await fetch(`${upstream.url}${httpConventions.path}`, { headers: { accept: 'application/json', ...headers }, signal: deadline.signal });
       const body = await readJson(response, this.maxAnswerBytes);
       if (body === TOO_LARGE) {
         deadline.abort();
-        return tooLarge(response.status, this.maxAnswerBytes, elapsed());
+        return tooLarge(String(response.status), this.maxAnswerBytes, elapsed());
       }
       if (expired) return timedOut(timeoutMs, elapsed());
-      return interpret({ status: response.status, body, serverTiming: response.headers.get('server-timing') ?? undefined }, elapsed());
+      return readAnswer({ status: response.status, body, serverTiming: response.headers.get('server-timing') }, elapsed());
     } catch (err) {
       return expired ? timedOut(timeoutMs, elapsed()) : requestFailed(err, elapsed());
     } finally {

@@ -4,10 +4,13 @@
  */
 import { Agent, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { interpret, requestFailed, timedOut, tooLarge } from './greeting-answer';
-import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from './upstream';
+import { requestFailed, timedOut, tooLarge } from '../transport/failures';
+import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from '../transport/upstream';
+import { httpConventions, readAnswer } from './wire';
 
-export class NodeHttpUpstreamTransport implements UpstreamTransport {
+export class NodeHttpClient implements UpstreamTransport {
+  readonly describe = httpConventions.describe;
+  readonly answerAttributes = httpConventions.answerAttributes;
   private readonly agent = new Agent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
   private readonly urls = new Map<string, URL>();
@@ -18,7 +21,7 @@ export class NodeHttpUpstreamTransport implements UpstreamTransport {
     const started = performance.now();
     const elapsed = () => performance.now() - started;
     let url = this.urls.get(upstream.url);
-    if (!url) this.urls.set(upstream.url, (url = new URL(`${upstream.url}/api/greeting`)));
+    if (!url) this.urls.set(upstream.url, (url = new URL(`${upstream.url}${httpConventions.path}`)));
     const https = url.protocol === 'https:';
     return new Promise<UpstreamAnswer>((resolve) => {
       let settled = false;
@@ -37,7 +40,7 @@ export class NodeHttpUpstreamTransport implements UpstreamTransport {
           res.on('data', (chunk: Buffer) => {
             size += chunk.byteLength;
             if (size <= this.maxAnswerBytes) return void chunks.push(chunk);
-            settle(tooLarge(res.statusCode ?? 0, this.maxAnswerBytes, elapsed()));
+            settle(tooLarge(String(res.statusCode ?? 0), this.maxAnswerBytes, elapsed()));
             req.destroy();
           });
           res.on('error', (err) => settle(requestFailed(err, elapsed())));
@@ -49,7 +52,7 @@ export class NodeHttpUpstreamTransport implements UpstreamTransport {
               body = undefined;
             }
             const timing = res.headers['server-timing'];
-            settle(interpret({ status: res.statusCode ?? 0, body, serverTiming: Array.isArray(timing) ? timing.join(', ') : timing }, elapsed()));
+            settle(readAnswer({ status: res.statusCode ?? 0, body, serverTiming: Array.isArray(timing) ? timing.join(', ') : timing }, elapsed()));
           });
         },
       );

@@ -3,6 +3,7 @@ import { MemoryStore } from '../backends/memory-store';
 import { makeGreeting } from '../greeting';
 import { roleUnderTest } from '../../test/support/role-under-test';
 import { upstreamServer } from '../../test/support/upstream-server';
+import { inMemoryStore } from '../../test/support/stored';
 
 const servers: ReturnType<typeof upstreamServer>[] = [];
 const serve = (b: Parameters<typeof upstreamServer>[0]) => {
@@ -148,7 +149,7 @@ describe('GET /api/greeting', () => {
     const store = new MemoryStore();
     const c = roleUnderTest('c', {}, { backends: { store } });
     const [g] = (await (await c.get('/api/greeting')).json()) as { id: string }[];
-    const stored = await store.list({ database: 'service-c', collection: 'greetings' });
+    const stored = inMemoryStore(store, { database: 'service-c', collection: 'greetings' });
     expect(stored.map((s) => s.id)).toEqual([g!.id]);
   });
 

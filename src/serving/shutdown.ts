@@ -2,9 +2,9 @@
  * Turns SIGTERM, SIGINT and SIGHUP into one orderly stop. A second signal, or a stop that overruns its deadline, forces the exit:
  * the kubelet sends SIGKILL after terminationGracePeriodSeconds anyway, and exiting first leaves a clear log line behind.
  */
-import { ConfigError } from './config/validate';
-import { PortInUseError } from './http/serve';
-import type { Logger } from './telemetry/log';
+import { ConfigError } from '../config/validate';
+import type { Logger } from '../telemetry/log';
+import { PortInUseError, StartupConfigError } from './start-errors';
 
 /**
  * A bug that escapes every handler ends the process with one log line (what failed and where), not a dump of minified source;
@@ -48,11 +48,6 @@ export function exitOnSignals(stop: () => Promise<void>, timeoutMs: number, log:
 
 /** EX_CONFIG from sysexits.h: what the operator gave (config, environment, a port) cannot work. */
 export const EXIT_CONFIG = 78;
-
-/** A start that cannot go on because of what the operator configured: exits 78 with this one-line reason. */
-export class StartupConfigError extends Error {
-  override name = 'StartupConfigError';
-}
 
 function isConfigProblem(err: unknown): boolean {
   return err instanceof ConfigError || err instanceof PortInUseError || err instanceof StartupConfigError;

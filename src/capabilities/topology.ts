@@ -1,5 +1,6 @@
 /** The call graph from the config, as the UI draws it: roles, who calls whom, and where greetings go. */
-import type { PlatformConfig } from '../../config/schema';
+import { collectionName, storeTargets } from '../config/facts';
+import type { PlatformConfig } from '../config/schema';
 
 export interface Topology {
   roles: {
@@ -20,7 +21,7 @@ export function topology(config: PlatformConfig, traceUiUrl?: string): Topology 
       id,
       name: role.name,
       upstreams: role.upstreams,
-      store: role.store ? `${role.store.database}.${role.store.collection}` : role.consume && `${role.consume.store.database}.${role.consume.store.collection}`,
+      store: storeTargets(role).map(collectionName)[0],
       publishes: role.publish?.queue,
       consumes: role.consume?.queue,
       edge: role.edge !== undefined,

@@ -2,8 +2,8 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { makeGreeting } from '../greeting';
 import { upstreamServer } from '../../test/support/upstream-server';
-import { HttpUpstreamTransport } from './http-upstream';
-import { NodeHttpUpstreamTransport } from './node-http-upstream';
+import { FetchClient } from './fetch-client';
+import { NodeHttpClient } from './node-client';
 
 const server = upstreamServer({ body: [] });
 afterAll(() => server.stop());
@@ -11,8 +11,8 @@ const LIMIT = 64 * 1024;
 const upstream = () => ({ id: 'b', name: 'Service B', url: server.url });
 
 for (const [name, transport] of [
-  ['fetch', new HttpUpstreamTransport(LIMIT)],
-  ['node:http', new NodeHttpUpstreamTransport(LIMIT)],
+  ['fetch', new FetchClient(LIMIT)],
+  ['node:http', new NodeHttpClient(LIMIT)],
 ] as const) {
   describe(`${name} transport`, () => {
     const call = (timeoutMs = 1000, headers: Record<string, string> = {}) => transport.call({ upstream: upstream(), headers, timeoutMs });
@@ -21,13 +21,13 @@ for (const [name, transport] of [
       const g = makeGreeting('Service B', 'hi');
       server.set({ body: [g] });
       const answer = await call();
-      expect(answer).toMatchObject({ outcome: 'ok', status: 200, entries: [g] });
+      expect(answer).toMatchObject({ outcome: 'whole', code: '200', entries: [g] });
     });
 
     test('a 502 with a greeting array is a partial subtree that passes through', async () => {
       const entries = [makeGreeting('Service D', 'hi'), { service: 'Service E', error: 'answered 503', upstream: 'http://e' }];
       server.set({ status: 502, body: entries });
-      expect(await call()).toMatchObject({ outcome: 'partial', status: 502, entries });
+      expect(await call()).toMatchObject({ outcome: 'partial', code: '502', entries });
     });
 
     test("any other status fails with the upstream's reason", async () => {
@@ -69,7 +69,7 @@ for (const [name, transport] of [
       // The connection is usable again for the next, small answer.
       const g = makeGreeting('Service B', 'hi');
       server.set({ body: [g], chunked: true });
-      expect(await call()).toMatchObject({ outcome: 'ok', entries: [g] });
+      expect(await call()).toMatchObject({ outcome: 'whole', entries: [g] });
     });
   });
 }

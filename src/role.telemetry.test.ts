@@ -1,24 +1,26 @@
 /**
  * The spans a role makes, through the role's real request handler: SERVER, CLIENT per upstream call, store, PRODUCER and
  * CONSUMER, their parent links, the B3 headers the next hop receives, and the trace ids in log lines. Spans go to the SDK's
- * in-memory exporter here; the tests under test/observability send them over HTTP to a Zipkin stand-in.
+ * in-memory exporter here; the tests under test/observability send them over HTTP to a collector.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { createBackends } from '../backends/create';
-import { MemoryQueue } from '../backends/memory-queue';
-import { MemoryStore } from '../backends/memory-store';
-import type { GreetingStore } from '../backends/types';
-import { readEnv } from '../config/env';
-import { loadConfig, resolveRole } from '../config/settings';
-import { makeGreeting } from '../greeting';
-import { buildRole, type RoleBackends } from '../role';
-import { consumeGreetings } from '../roles/consume-greetings';
-import { upstreamServer } from '../../test/support/upstream-server';
-import { createLogger } from './log';
-import { createMetrics } from './metrics';
-import { createTracing } from './tracing';
+import { createBackends } from './backends/create';
+import { instrumentQueue, instrumentStore } from './backends/instrumented';
+import { MemoryQueue } from './backends/memory-queue';
+import { MemoryStore } from './backends/memory-store';
+import type { GreetingQueue, GreetingStore, RoleBackends } from './backends/types';
+import { consumeGreetings } from './capabilities/consume';
+import { readEnv } from './config/env';
+import { loadConfig, resolveRole } from './config/settings';
+import { makeGreeting } from './greeting';
+import { buildRole } from './role';
+import { createLogger } from './telemetry/log';
+import { createMetrics } from './telemetry/metrics';
+import { createTracing, type Tracing } from './telemetry/tracing';
+import { inMemoryStore } from '../test/support/stored';
+import { upstreamServer } from '../test/support/upstream-server';
 
 const TRACE = '463ac35c9f6413ad48485a3953bb6124';
 const SPAN = 'a2fb4a1d1a96d312';
@@ -176,6 +178,12 @@ describe('tracing off', () => {
   });
 });
 
+/** F's consumer on the given queue and store, wrapped as the role assembly wraps them. */
+function consumeAsF(queue: GreetingQueue, store: GreetingStore, tracing: Tracing | undefined, log: ReturnType<typeof createLogger>) {
+  const telemetry = { metrics: createMetrics({ role: 'f', app: 'service-f', version: 'v1' }), tracing };
+  return consumeGreetings(instrumentQueue(queue, telemetry), instrumentStore(store, telemetry), config.services.f!.consume!, log);
+}
+
 describe('the message leg', () => {
   /** D publishing onto a queue F consumes from, as in the local run: one memory queue, each role with its own tracer. */
   async function publisherAndConsumer(store: GreetingStore, traced = true) {
@@ -185,9 +193,7 @@ describe('the message leg', () => {
     const fTracing = traced ? createTracing({ serviceName: 'service-f', version: 'v1', sampleRatio: 1, exporter }) : undefined;
     const fLines: string[] = [];
     const fLog = createLogger('f', 'debug', (line) => fLines.push(line));
-    const consume = config.services.f!.consume!;
-    const metrics = createMetrics({ role: 'f', app: 'service-f', version: 'v1' });
-    const subscription = await consumeGreetings(queue, store, consume, metrics, fLog, fTracing);
+    const subscription = await consumeAsF(queue, store, fTracing, fLog);
     const fSpans = async () => {
       await fTracing?.flush();
       return exporter.getFinishedSpans();
@@ -221,7 +227,7 @@ describe('the message leg', () => {
     const { d, fSpans, fLogged, subscription } = await publisherAndConsumer(flaky);
     await d.get('/api/greeting', { 'x-request-id': 'req-d' });
     // The requeued message comes back after the queue's requeue delay.
-    for (let i = 0; i < 40 && (await memory.list(config.services.f!.consume!.store)).length === 0; i++) await Bun.sleep(25);
+    for (let i = 0; i < 40 && inMemoryStore(memory, config.services.f!.consume!.store).length === 0; i++) await Bun.sleep(25);
     await subscription.cancel();
     const consumers = (await fSpans()).filter((s) => s.kind === SpanKind.CONSUMER);
     expect(consumers.map((s) => s.attributes['greeting.disposition'])).toEqual(['requeue', 'ack']);
@@ -243,8 +249,8 @@ test('greetings published by a foreign publisher (no headers) start a trace of t
   const exporter = new InMemorySpanExporter();
   const tracing = createTracing({ serviceName: 'service-f', version: 'v1', sampleRatio: 1, exporter })!;
   const consume = config.services.f!.consume!;
-  const sub = await consumeGreetings(queue, new MemoryStore(), consume, createMetrics({ role: 'f', app: 'service-f', version: 'v1' }), createLogger('f', 'error'), tracing);
-  queue.enqueueRaw(consume.queue, JSON.stringify(makeGreeting('Service X', 'hi')));
+  const sub = await consumeAsF(queue, new MemoryStore(), tracing, createLogger('f', 'error'));
+  queue.put(consume.queue, JSON.stringify(makeGreeting('Service X', 'hi')));
   await sub.cancel();
   await tracing.flush();
   const consumer = one(exporter.getFinishedSpans(), SpanKind.CONSUMER);

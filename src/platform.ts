@@ -7,12 +7,14 @@
 import { accessSync, constants } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { readEnv } from '../config/env';
-import { loadConfig } from '../config/settings';
-import { exitOnCrash, exitOnSignals, exitOnStartFailure, startOrExit, StartupConfigError } from '../shutdown';
-import { createLogger } from '../telemetry/log';
-import { startInProcess } from './in-process';
-import { ProcessPlatform } from './processes';
+import { readEnv } from './config/env';
+import { edgeRole } from './config/facts';
+import { loadConfig } from './config/settings';
+import { exitOnCrash, exitOnSignals, exitOnStartFailure, startOrExit } from './serving/shutdown';
+import { StartupConfigError } from './serving/start-errors';
+import { createLogger } from './telemetry/log';
+import { startInProcess } from './platform/in-process';
+import { ProcessPlatform } from './platform/processes';
 
 const WHO = 'npm start';
 
@@ -27,7 +29,7 @@ const { values: flags } = await startOrExit(WHO, () =>
 
 /** The argv that runs one role: the binary named by --binary (which must exist and be executable), or Bun on the sources. */
 function roleCommand(): string[] {
-  if (!flags.binary) return [process.execPath, fileURLToPath(new URL('../service.ts', import.meta.url))];
+  if (!flags.binary) return [process.execPath, fileURLToPath(new URL('./service.ts', import.meta.url))];
   try {
     accessSync(flags.binary, constants.X_OK);
   } catch (err) {
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
   // Nothing routes around a local role while it drains, so Ctrl-C stops at once unless DRAIN_DELAY_MS asks otherwise.
   const env = { ...fromEnv, drainDelayMs: fromEnv.drainDelayMs ?? 0 };
   const shutdownTimeoutMs = env.shutdownTimeoutMs ?? config.defaults.shutdownTimeoutMs;
-  const edge = Object.keys(config.services).find((id) => config.services[id]!.edge) ?? Object.keys(config.services)[0]!;
+  const edge = edgeRole(config);
   const realServers = Boolean(env.mongoUrl || env.rabbitmqUrl);
 
   if (!realServers && !flags.processes) {

@@ -1,0 +1,96 @@
+/**
+ * The work every inbound request gets, whatever server took it (HTTP or gRPC): its tracing headers checked (malformed ones
+ * dropped, a missing request id added, so every hop's log lines for one call share it), a log context for every line it
+ * writes, and, with tracing on, a SERVER span that continues the caller's trace. The server says how its protocol names the
+ * request and what its result means; the rest is here, once.
+ */
+import { context, trace, type Attributes } from '@opentelemetry/api';
+import { randomUUID } from 'node:crypto';
+import { contextFromB3, requestContext, type RequestContext } from '../telemetry/log';
+import { dropMalformedTracingHeaders, pickTracingHeaders, type HeaderBag, type IgnoredHeader } from '../telemetry/tracing-headers';
+import { failSpan, isSampled, type Tracing } from '../telemetry/tracing';
+
+export interface Inbound {
+  /** The request's headers (or metadata); what cannot be forwarded is dropped from them here. */
+  headers: HeaderBag;
+  /** The SERVER span's name until the server knows better (it may rename it once it has matched a route). */
+  spanName: string;
+  attributes: Attributes;
+  /** Probes and scrapes are not traced: every few seconds per pod, they would bury the traces anyone looks for. */
+  traced: boolean;
+}
+
+/** What a server learns about its request while serving it; `route` is the server's to fill (metrics label by it). */
+export interface RequestScope extends RequestContext {
+  requestId: string;
+  /** The tracing headers to pass on to upstreams (a traced transport replaces the B3 ones with its span's). */
+  forward: Record<string, string>;
+  ignored: IgnoredHeader[];
+  /** The trace this request is recorded in, when one is: the caller's, or the SERVER span's when sampled. */
+  recordedTrace?: string;
+  route?: string;
+}
+
+/** How a finished request went, in the server's terms: a failure marks the span failed (5xx, a gRPC error). */
+export interface Verdict {
+  failure?: { reason: string; type: string };
+  attributes?: Attributes;
+}
+
+/** Runs `work` as one request; resolves with its result, what was learnt about the request, and how long it took. */
+export async function serveRequest<T>(
+  tracing: Tracing | undefined,
+  inbound: Inbound,
+  work: (scope: RequestScope) => Promise<T>,
+  verdict: (result: T) => Verdict,
+): Promise<{ result: T; scope: RequestScope; seconds: number }> {
+  const started = performance.now();
+  const { headers } = inbound;
+  const ignored = dropMalformedTracingHeaders(headers);
+  let requestId = headers.get('x-request-id');
+  if (!requestId) headers.set('x-request-id', (requestId = randomUUID()));
+  const forward = pickTracingHeaders(headers);
+
+  if (!tracing || !inbound.traced) {
+    // Log lines carry the caller's trace id, an Envoy sidecar's typically; none is made up: an id that no collector records
+    // would be a dead link in the UI.
+    const scope: RequestScope = { ...contextFromB3(requestId, (name) => headers.get(name)), requestId, forward, ignored };
+    if (scope.traceId && headers.get('x-b3-sampled') !== '0') scope.recordedTrace = scope.traceId;
+    const result = await requestContext.run(scope, () => work(scope));
+    return { result, scope, seconds: (performance.now() - started) / 1000 };
+  }
+
+  const { span, ctx } = tracing.startServer(headers, inbound.spanName, { ...inbound.attributes, 'guid:x-request-id': requestId });
+  const ids = span.spanContext();
+  const scope: RequestScope = { requestId, traceId: ids.traceId, spanId: ids.spanId, forward, ignored };
+  if (isSampled(span)) scope.recordedTrace = ids.traceId;
+  let result: T;
+  try {
+    result = await context.with(ctx, () => requestContext.run(scope, () => work(scope)));
+  } catch (err) {
+    failSpan(span, (err as Error).message, 'error');
+    span.end();
+    throw err;
+  }
+  const { failure, attributes } = verdict(result);
+  if (attributes) span.setAttributes(attributes);
+  if (failure) failSpan(span, failure.reason, failure.type);
+  span.end();
+  return { result, scope, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Tells the request being served which route it matched: the metrics label, and the SERVER span's name and `http.route`.
+ * Called from inside the work (a route's handler), where the request's scope is the active context.
+ */
+export function matchedRoute(route: string, spanName: string, attributes: Attributes): void {
+  const scope = requestContext.getStore() as RequestScope | undefined;
+  if (!scope) return;
+  scope.route = route;
+  // The SERVER span is the active one at the start of a route's handler (tracing off: there is none).
+  const span = trace.getActiveSpan();
+  if (span) {
+    span.updateName(spanName);
+    span.setAttributes(attributes);
+  }
+}

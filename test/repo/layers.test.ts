@@ -1,0 +1,64 @@
+/**
+ * The house's floors: every module of src/ imports only from its own floor or below, and the rooms that are siblings
+ * (the two data-plane seams; the two transports once both exist) do not import each other. A reader follows a request from
+ * the socket down to the upstream call and back without climbing.
+ */
+import { expect, test } from 'bun:test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const SRC = join(import.meta.dir, '..', '..', 'src');
+
+/** Lowest first. Same number: siblings, which must not import each other. */
+const FLOORS: [RegExp, number, string][] = [
+  [/^config\//, 0, 'config'],
+  [/^(greeting|ui\/)/, 1, 'domain'],
+  [/^telemetry\//, 1, 'telemetry'],
+  [/^transport\//, 2, 'transport'],
+  [/^backends\//, 2, 'backends'],
+  [/^capabilities\//, 3, 'capabilities'],
+  [/^serving\//, 4, 'serving'],
+  [/^http\//, 5, 'http'],
+  [/^grpc\//, 5, 'grpc'],
+  [/^role/, 6, 'role'],
+  [/^platform\//, 7, 'platform'],
+  [/^(service|service\.node|platform)\.ts$/, 8, 'entry points'],
+];
+
+function floorOf(path: string): { floor: number; room: string } {
+  for (const [pattern, floor, room] of FLOORS) if (pattern.test(path)) return { floor, room };
+  throw new Error(`src/${path} is on no floor: add it to FLOORS in test/repo/layers.test.ts`);
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return sources(path);
+    return /\.ts$/.test(e.name) && !/\.test\.ts$/.test(e.name) ? [path] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g), ...text.matchAll(/require\('(\.[^']+)'\)/g)].map((m) => m[1]!);
+  return specs.map((spec) => relative(SRC, resolve(dirname(file), spec)).replace(/(\.ts)?$/, '.ts'));
+}
+
+test('no module of src/ imports from a floor above its own, or from a sibling room', () => {
+  const climbs: string[] = [];
+  for (const file of sources(SRC)) {
+    const from = relative(SRC, file);
+    const here = floorOf(from);
+    for (const to of importsOf(file)) {
+      if (to.startsWith('..')) continue;
+      const there = floorOf(to);
+      if (there.floor > here.floor || (there.floor === here.floor && there.room !== here.room)) climbs.push(`${from} (${here.room}) imports ${to} (${there.room})`);
+    }
+  }
+  expect(climbs).toEqual([]);
+});
+
+test('the check sees a climb: a lower floor importing a higher one is reported', () => {
+  expect(floorOf('telemetry/log.ts').floor).toBeLessThan(floorOf('http/app.ts').floor);
+  expect(importsOf(join(SRC, 'role.ts'))).toContain('http/app.ts');
+});
