@@ -1,7 +1,7 @@
 /**
  * The rendered kind overlay, run: every Deployment's container becomes a process of the real binary with exactly the env the
  * manifest gives it. Cluster DNS names become localhost ports (the one thing a laptop cannot do), the Zipkin collector of the
- * Istio add-ons becomes a local stand-in, the downward-API label is read from the pod template, and the Secret references are
+ * Istio add-ons becomes a local Jaeger all-in-one (the add-on is Jaeger too), the downward-API label is read from the pod template, and the Secret references are
  * left out, so the roles use their in-memory backends. So the manifests' own wiring, not a second copy of it, must produce A's
  * whole answer and its trace, pass its own probes, and shut down within its own grace period.
  */
@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../src/config/settings';
 import { freePort } from '../../src/platform/processes';
 import { serviceBinary } from '../support/service-binary';
-import { zipkinCollector } from '../support/zipkin-collector';
+import { startJaeger, type Jaeger } from '../support/jaeger';
 import { kustomize, matches, ofKind, serviceDeployments, type K8sObject } from './manifests';
 
 const { config } = loadConfig();
@@ -32,7 +32,7 @@ interface Pod {
 /** Where the add-ons' collector is in the cluster; the env must name exactly this, or the spans go nowhere. */
 const CLUSTER_ZIPKIN = { host: 'zipkin.istio-system', port: '9411', path: '/api/v2/spans' };
 
-const collector = zipkinCollector(CLUSTER_ZIPKIN.path);
+let jaeger: Jaeger;
 const container = (d: K8sObject) => d.spec.template.spec.containers[0];
 const serviceFor = (d: K8sObject) => services.find((s) => matches(s.spec.selector, d.spec.template.metadata.labels))!;
 
@@ -54,7 +54,7 @@ function podEnv(d: K8sObject, localPort: Map<string, number>): { env: Record<str
     const url = new URL(env.ZIPKIN_URL);
     if (url.hostname !== CLUSTER_ZIPKIN.host || url.port !== CLUSTER_ZIPKIN.port || url.pathname !== CLUSTER_ZIPKIN.path)
       throw new Error(`${d.metadata.name}: ZIPKIN_URL=${env.ZIPKIN_URL} is not the add-ons' collector`);
-    env.ZIPKIN_URL = collector.url;
+    env.ZIPKIN_URL = jaeger.exporterEnv('zipkin').ZIPKIN_URL!;
   }
   for (const [name, value] of Object.entries(env)) {
     if (!/^SERVICE_[A-Z0-9]+_URL$/.test(name)) continue;
@@ -89,6 +89,7 @@ async function waitFor(url: string, budgetMs: number, pod: Pod): Promise<void> {
 const pods: Pod[] = [];
 
 beforeAll(async () => {
+  jaeger = await startJaeger();
   const binary = serviceBinary();
   const localPort = new Map<string, number>();
   for (const s of services) localPort.set(s.metadata.name, await freePort());
@@ -116,9 +117,9 @@ beforeAll(async () => {
   );
 }, 60_000);
 
-afterAll(() => {
+afterAll(async () => {
   for (const pod of pods) if (pod.process?.exitCode === null) pod.process.kill('SIGKILL');
-  collector.stop();
+  await jaeger?.stop();
 });
 
 describe('the kind overlay, run as processes with its own env', () => {
@@ -184,14 +185,19 @@ describe('the kind overlay, run as processes with its own env', () => {
     );
     expect(exits).toEqual(pods.map((p) => ({ role: p.role, code: 0, withinGrace: true })));
     // Every role on the HTTP call graph reported spans of one and the same trace (F only consumes, from a queue that, in
-    // memory, is not D's). The batches are flushed on shutdown at the latest, so they are all in by now.
+    // memory, is not D's). The batches are flushed on shutdown at the latest, so they were all sent by now; the short wait
+    // covers only Jaeger's own path from its receiver to its store.
     const edge = Object.keys(config.services).find((id) => config.services[id]!.edge)!;
     const onPath = [edge, ...Object.values(config.services).flatMap((r) => r.upstreams)].map((id) => `service-${id}`);
-    const byTrace = new Map<string, Set<string | undefined>>();
-    for (const span of collector.spans)
-      byTrace.set(span.traceId, (byTrace.get(span.traceId) ?? new Set()).add(span.localEndpoint?.serviceName));
-    const whole = [...byTrace.values()].find((services) => onPath.every((s) => services.has(s)));
-    expect({ trace: whole ? 'spans from every role on the path' : [...byTrace.values()].map((s) => [...s]) }).toEqual({
+    const servicesOf = (trace: { spans: { processID: string }[]; processes: Record<string, { serviceName: string }> }) =>
+      new Set(trace.spans.map((span) => trace.processes[span.processID]?.serviceName));
+    let byTrace: Set<string | undefined>[] = [];
+    for (const deadline = Date.now() + 2_000; ; await Bun.sleep(100)) {
+      byTrace = (await jaeger.findTraces(`service-${edge}`)).map(servicesOf);
+      if (byTrace.some((services) => onPath.every((s) => services.has(s))) || Date.now() > deadline) break;
+    }
+    const whole = byTrace.find((services) => onPath.every((s) => services.has(s)));
+    expect({ trace: whole ? 'spans from every role on the path' : byTrace.map((s) => [...s]) }).toEqual({
       trace: 'spans from every role on the path',
     });
   }, 60_000);
