@@ -17,7 +17,8 @@ export interface ZipkinSpan {
 }
 
 /** `port` 0 takes a free one; a test that stopped a collector passes the old port to bring it back at the same address. */
-export function zipkinCollector({ path = '/api/v2/spans', port = 0 }: { path?: string; port?: number } = {}) {
+export function zipkinCollector({ port = 0 }: { port?: number } = {}) {
+  const path = '/api/v2/spans';
   const spans: ZipkinSpan[] = [];
   let posts = 0;
   let refusing: number | undefined;
