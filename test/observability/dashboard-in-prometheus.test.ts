@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
@@ -126,9 +125,9 @@ await describeWithBackends('the Grafana dashboard, queried from a real Prometheu
   test('promtool accepts the generated config, and refuses it with a seeded defect', () => {
     const checked = checkConfig(prometheus.configFile);
     expect({ ok: checked.ok, output: checked.output }).toEqual({ ok: true, output: expect.stringContaining('SUCCESS') });
-    const broken = join(`${prometheus.configFile}.broken.yml`);
-    const config = scrapeConfig(targets, (role) => platform.ports.get(role)!) as { global: Record<string, string> };
-    writeFileSync(broken, stringify({ ...config, global: { ...config.global, scrape_timeout: '5s' } }));
+    const broken = `${prometheus.configFile}.broken.yml`;
+    const generated = scrapeConfig(targets, (role) => platform.ports.get(role)!) as { global: Record<string, string> };
+    writeFileSync(broken, stringify({ ...generated, global: { ...generated.global, scrape_timeout: '5s' } }));
     const refused = checkConfig(broken);
     expect(refused.ok).toBe(false);
     expect(refused.output).toContain('scrape timeout greater than scrape interval');

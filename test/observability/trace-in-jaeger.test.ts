@@ -21,6 +21,7 @@ import { spansPerRequest, traceProblems } from './trace-shape';
 const { config } = loadConfig();
 const WHOLE = { queueLeg: true };
 const PROTOCOL = (process.env.TEST_TRACE_PROTOCOL ?? 'zipkin') as TraceProtocol;
+if (PROTOCOL !== 'zipkin' && PROTOCOL !== 'otlp') throw new Error(`TEST_TRACE_PROTOCOL=${PROTOCOL}: want zipkin or otlp`);
 const SERVICES = Object.keys(config.services).map((id) => `service-${id}`).sort();
 
 await describeWithBackends('the trace of one request, read back from Jaeger (eight processes, real queue and store)', { mongo: 'use', rabbit: 'use' }, ({ mongo, rabbit }) => {

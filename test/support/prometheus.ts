@@ -102,9 +102,10 @@ export async function startPrometheus(config: object): Promise<Prometheus> {
   let last = '';
   for (const deadline = Date.now() + 30_000; ; await Bun.sleep(100)) {
     if (proc.hasExited() || Date.now() > deadline) {
+      const why = proc.hasExited() ? 'it exited' : `not within 30 s; last: ${last}`;
       const log = proc.logTail();
       await proc.stop();
-      throw new Error(`Prometheus ${binary.path} did not become ready on ${url} (${proc.hasExited() ? 'it exited' : last}):\n${log}`);
+      throw new Error(`Prometheus ${binary.path} did not become ready on ${url} (${why}):\n${log}`);
     }
     try {
       const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
