@@ -39,8 +39,17 @@ go_build_module() {
   }
   mkdir -p "$(dirname "$output")"
   log "$name" "building $module@$version ($package) with $("$go" version)"
-  # The module cache is read-only: the build writes only into Go's build cache and the output file.
-  (cd "$dir" && "$go" build -trimpath -ldflags="-s -w $ldflags" -o "$output.partial" "$package")
+  # The module cache is read-only: the build writes only into Go's build cache and the output file. Its output (hundreds of
+  # "go: downloading" lines on a cold cache) is shown only when the build fails.
+  local output_log
+  output_log=$(mktemp)
+  if ! (cd "$dir" && "$go" build -trimpath -ldflags="-s -w $ldflags" -o "$output.partial" "$package") >"$output_log" 2>&1; then
+    tail -n 30 "$output_log" >&2
+    rm -f "$output_log" "$output.partial"
+    log "$name" "building $module@$version failed"
+    return 1
+  fi
+  rm -f "$output_log"
   mv "$output.partial" "$output"
   log "$name" "built $(basename "$output") in $((SECONDS - started)) s"
 }

@@ -1,7 +1,7 @@
 /**
  * A server process a test owns: started in its own process group with its output in a log file, in a throwaway directory
  * that goes with it. Bun fires no exit hooks at the end of `bun test`, so a detached watchdog shell kills the group and removes
- * the directory once the test process is gone, however it ends; stop() does the same at once.
+ * the directory once the test process is gone without having stopped it, however it ends; stop() does the same at once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -48,8 +48,15 @@ export function ownedProcess(name: string): OwnedProcess {
       closeSync(fd);
       child.once('exit', () => (exited = true));
       child.unref();
-      // bash, not sh: dash's kill cannot signal a process group.
-      const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -KILL -- -${child.pid} 2>/dev/null; sleep 1; rm -rf "$1"`;
+      // bash, not sh: dash's kill cannot signal a process group. stop() removes the directory once the group is gone, which
+      // ends the watchdog without a signal: a group id is never signalled after it may have been reused.
+      const script = [
+        `while kill -0 ${process.pid} 2>/dev/null && [ -d "$1" ]; do sleep 1; done`,
+        `[ -d "$1" ] || exit 0`,
+        `kill -KILL -- -${child.pid} 2>/dev/null`,
+        'sleep 1',
+        'rm -rf "$1"',
+      ].join('\n');
       spawn('bash', ['-c', script, 'watchdog', dir], { detached: true, stdio: 'ignore' }).unref();
       return child;
     },
