@@ -105,6 +105,10 @@ install_prometheus() {
   log "$name" "prometheus $version and promtool at $(command -v prometheus), $(command -v promtool)"
 }
 
-install_prometheus
-install_jaeger
-install_compose
+# Each tool on its own: a machine where one cannot be installed (no root for apt, no Go) still gets the others. Every step
+# that can fail inside them is checked explicitly (errexit does not apply to a function called before `||`).
+failed=0
+install_prometheus || { log "$name" "prometheus is not installed"; failed=1; }
+install_jaeger || { log "$name" "jaeger is not installed"; failed=1; }
+install_compose || { log "$name" "docker-compose is not installed"; failed=1; }
+exit "$failed"
