@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { PlatformConfig } from '../../src/config/schema';
 import { horizontalPodAutoscalers, replicaRemovalPatches } from './autoscaling';
+import { COMPOSE_ENV_EXAMPLE, COMPOSE_FILE, composeEnvExample, composeProject } from './compose';
 import { GENERATED_DIRS, workloadName } from './layout';
 import { backendPolicies, callGraphPolicies, destinationRules, ingressVirtualService, meshVirtualServices } from './mesh';
 import { roleObjects } from './workloads';
@@ -17,8 +18,10 @@ const HEADER =
 
 export type RenderedFiles = Map<string, string>;
 
+const yaml = (o: object) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false });
+
 function yamlDocs(objects: readonly object[]): string {
-  return HEADER + objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
+  return HEADER + objects.map(yaml).join('---\n');
 }
 
 function kustomization(kind: 'Kustomization' | 'Component', body: Record<string, unknown>): string {
@@ -46,6 +49,9 @@ export function renderFiles(config: PlatformConfig): RenderedFiles {
     patches: replicaRemovalPatches(config),
   });
   directory(files, GENERATED_DIRS.backendPolicies, { 'authorization-policies-backends.yaml': backendPolicies(config) });
+  // Single files in a hand-kept directory (its README, the user's .env): no leftover scan there.
+  files.set(COMPOSE_FILE, `${HEADER}# Run: docker compose -f ${COMPOSE_FILE} up --build (see deploy/compose/README.md).\n${yaml(composeProject(config))}`);
+  files.set(COMPOSE_ENV_EXAMPLE, composeEnvExample(config));
   return files;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The render command, the successor of the original platform's Jinja template: reads config/services.json and writes every
- * per-role Kubernetes and Istio object under deploy/. With `--check` it writes nothing and exits 1 when the committed output
- * is stale, which is how CI proves the manifests match the config.
+ * per-role Kubernetes and Istio object under deploy/, and the Compose stack in deploy/compose/. With `--check` it writes
+ * nothing and exits 1 when the committed output is stale, which is how CI proves the manifests match the config.
  *
  *   bun scripts/render/main.ts [--check] [--config <file>] [--out <repository root>]
  */

@@ -1,17 +1,19 @@
 /**
  * The rendered kind overlay, run: every Deployment's container becomes a process of the real binary with exactly the env the
  * manifest gives it. Cluster DNS names become localhost ports (the one thing a laptop cannot do), the Zipkin collector of the
- * Istio add-ons becomes a local stand-in, the downward-API label is read from the pod template, and the Secret references are
+ * Istio add-ons becomes a local Jaeger all-in-one (the add-on is Jaeger too), the downward-API label is read from the pod template, and the Secret references are
  * left out, so the roles use their in-memory backends. So the manifests' own wiring, not a second copy of it, must produce A's
  * whole answer and its trace, pass its own probes, and shut down within its own grace period.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { expect } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../src/config/settings';
 import { freePort } from '../../src/platform/processes';
 import { serviceBinary } from '../../scripts/artifacts';
-import { zipkinCollector } from '../support/zipkin-collector';
+import { jaegerBinary, startJaeger, type Jaeger } from '../support/jaeger';
 import { kustomize, matches, ofKind, serviceDeployments, type K8sObject } from './manifests';
+import { describeRequiring } from '../support/requirements';
+import { missingTool } from '../support/tools';
 
 const { config } = loadConfig();
 const objects = kustomize('deploy/kind');
@@ -32,7 +34,7 @@ interface Pod {
 /** Where the add-ons' collector is in the cluster; the env must name exactly this, or the spans go nowhere. */
 const CLUSTER_ZIPKIN = { host: 'zipkin.istio-system', port: '9411', path: '/api/v2/spans' };
 
-const collector = zipkinCollector(CLUSTER_ZIPKIN.path);
+let jaeger: Jaeger;
 const container = (d: K8sObject) => d.spec.template.spec.containers[0];
 const serviceFor = (d: K8sObject) => services.find((s) => matches(s.spec.selector, d.spec.template.metadata.labels))!;
 
@@ -54,7 +56,7 @@ function podEnv(d: K8sObject, localPort: Map<string, number>): { env: Record<str
     const url = new URL(env.ZIPKIN_URL);
     if (url.hostname !== CLUSTER_ZIPKIN.host || url.port !== CLUSTER_ZIPKIN.port || url.pathname !== CLUSTER_ZIPKIN.path)
       throw new Error(`${d.metadata.name}: ZIPKIN_URL=${env.ZIPKIN_URL} is not the add-ons' collector`);
-    env.ZIPKIN_URL = collector.url;
+    env.ZIPKIN_URL = jaeger.exporterEnv('zipkin').ZIPKIN_URL!;
   }
   for (const [name, value] of Object.entries(env)) {
     if (!/^SERVICE_[A-Z0-9]+_URL$/.test(name)) continue;
@@ -88,111 +90,119 @@ async function waitFor(url: string, budgetMs: number, pod: Pod): Promise<void> {
 
 const pods: Pod[] = [];
 
-beforeAll(async () => {
-  const binary = serviceBinary();
-  const localPort = new Map<string, number>();
-  for (const s of services) localPort.set(s.metadata.name, await freePort());
-  for (const d of deployments) {
-    const { env, secretRefs } = podEnv(d, localPort);
-    const httpPort = container(d).ports.find((p: any) => p.name === 'http').containerPort;
-    if (Number(env.PORT) !== httpPort) throw new Error(`${d.metadata.name}: PORT ${env.PORT} is not the container port ${httpPort}`);
-    const port = localPort.get(serviceFor(d).metadata.name)!;
-    env.PORT = String(port);
-    pods.push({ deployment: d, role: env.ROLE!, port, env, secretRefs, output: '' });
-  }
-  for (const pod of pods) {
-    const child = spawn(binary, [], { env: pod.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (chunk) => (pod.output += chunk));
-    child.stderr!.on('data', (chunk) => (pod.output += chunk));
-    pod.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    pod.process = child;
-  }
-  // The manifest's own start-up budget: what the startupProbe allows before the kubelet would restart the container.
-  await Promise.all(
-    pods.map((pod) => {
-      const startup = container(pod.deployment).startupProbe;
-      return waitFor(`http://127.0.0.1:${pod.port}${startup.httpGet.path}`, startup.periodSeconds * startup.failureThreshold * 1000, pod);
-    }),
-  );
-}, 60_000);
-
-afterAll(() => {
-  for (const pod of pods) if (pod.process?.exitCode === null) pod.process.kill('SIGKILL');
-  collector.stop();
-});
-
-describe('the kind overlay, run as processes with its own env', () => {
-  test('only the backends\' connection strings were left out (in-memory instead)', () => {
-    const left = pods.flatMap((p) => p.secretRefs.map((name) => `${p.role}:${name}`)).sort();
-    const roles = Object.keys(config.services);
-    const expected = roles.flatMap((id) => {
-      const r = config.services[id]!;
-      return [
-        ...(r.store || r.consume ? [`${id}:MONGO_CONN`] : []),
-        ...(r.publish || r.consume ? [`${id}:RABBITMQ_CONN`] : []),
-      ];
-    });
-    expect(left).toEqual(expected.sort());
-  });
-
-  test('every pod passes its own startup, liveness and readiness probes, and serves its scrape path', async () => {
-    for (const pod of pods) {
-      const c = container(pod.deployment);
-      for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
-        const response = await fetch(`http://127.0.0.1:${pod.port}${probe.httpGet.path}`);
-        expect({ role: pod.role, path: probe.httpGet.path, status: response.status }).toEqual({
-          role: pod.role,
-          path: probe.httpGet.path,
-          status: 200,
-        });
-      }
-      const path = pod.deployment.spec.template.metadata.annotations['prometheus.io/path'];
-      const metrics = await fetch(`http://127.0.0.1:${pod.port}${path}`);
-      expect(metrics.status).toBe(200);
-      expect(await metrics.text()).toMatch(/^# (HELP|TYPE) /m);
+describeRequiring('the rendered manifests, run as processes', missingTool(jaegerBinary), ({ afterAll, beforeAll, describe, test }) => {
+  beforeAll(async () => {
+    jaeger = await startJaeger();
+    const binary = serviceBinary();
+    const localPort = new Map<string, number>();
+    for (const s of services) localPort.set(s.metadata.name, await freePort());
+    for (const d of deployments) {
+      const { env, secretRefs } = podEnv(d, localPort);
+      const httpPort = container(d).ports.find((p: any) => p.name === 'http').containerPort;
+      if (Number(env.PORT) !== httpPort) throw new Error(`${d.metadata.name}: PORT ${env.PORT} is not the container port ${httpPort}`);
+      const port = localPort.get(serviceFor(d).metadata.name)!;
+      env.PORT = String(port);
+      pods.push({ deployment: d, role: env.ROLE!, port, env, secretRefs, output: '' });
     }
-  });
-
-  test('A answers the whole call graph: D, G, H, E, B, C, A, each with its configured greeting', async () => {
-    const edge = Object.keys(config.services).find((id) => config.services[id]!.edge)!;
-    const a = pods.find((p) => p.role === edge)!;
-    const response = await fetch(`http://127.0.0.1:${a.port}/api/greeting`);
-    const body = (await response.json()) as { id: string; service: string; message: string }[];
-    expect(response.status).toBe(200);
-    expect(body.map(({ service, message }) => ({ service, message }))).toEqual(expectedAnswer(edge));
-    expect(body.map((g) => g.service)).toEqual([
-      'Service D',
-      'Service G',
-      'Service H',
-      'Service E',
-      'Service B',
-      'Service C',
-      'Service A',
-    ]);
-    expect(body.every((g) => typeof g.id === 'string' && g.id.length > 0)).toBe(true);
-  });
-
-  test('on SIGTERM every pod exits 0 within its terminationGracePeriodSeconds, having sent its spans to the collector', async () => {
-    const started = Date.now();
-    for (const pod of pods) pod.process!.kill('SIGTERM');
-    const exits = await Promise.all(
-      pods.map(async (pod) => {
-        const graceMs = pod.deployment.spec.template.spec.terminationGracePeriodSeconds * 1000;
-        const exit = await Promise.race([pod.exit!, Bun.sleep(graceMs).then(() => ({ code: 'SIGKILL', signal: null }))]);
-        return { role: pod.role, code: exit.code, withinGrace: Date.now() - started < graceMs };
+    for (const pod of pods) {
+      const child = spawn(binary, [], { env: pod.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.on('data', (chunk) => (pod.output += chunk));
+      child.stderr!.on('data', (chunk) => (pod.output += chunk));
+      pod.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      pod.process = child;
+    }
+    // The manifest's own start-up budget: what the startupProbe allows before the kubelet would restart the container.
+    await Promise.all(
+      pods.map((pod) => {
+        const startup = container(pod.deployment).startupProbe;
+        return waitFor(`http://127.0.0.1:${pod.port}${startup.httpGet.path}`, startup.periodSeconds * startup.failureThreshold * 1000, pod);
       }),
     );
-    expect(exits).toEqual(pods.map((p) => ({ role: p.role, code: 0, withinGrace: true })));
-    // Every role on the HTTP call graph reported spans of one and the same trace (F only consumes, from a queue that, in
-    // memory, is not D's). The batches are flushed on shutdown at the latest, so they are all in by now.
-    const edge = Object.keys(config.services).find((id) => config.services[id]!.edge)!;
-    const onPath = [edge, ...Object.values(config.services).flatMap((r) => r.upstreams)].map((id) => `service-${id}`);
-    const byTrace = new Map<string, Set<string | undefined>>();
-    for (const span of collector.spans)
-      byTrace.set(span.traceId, (byTrace.get(span.traceId) ?? new Set()).add(span.localEndpoint?.serviceName));
-    const whole = [...byTrace.values()].find((services) => onPath.every((s) => services.has(s)));
-    expect({ trace: whole ? 'spans from every role on the path' : [...byTrace.values()].map((s) => [...s]) }).toEqual({
-      trace: 'spans from every role on the path',
-    });
   }, 60_000);
+
+  afterAll(async () => {
+    for (const pod of pods) if (pod.process?.exitCode === null) pod.process.kill('SIGKILL');
+    await jaeger?.stop();
+  });
+
+  describe('the kind overlay, run as processes with its own env', () => {
+    test('only the backends\' connection strings were left out (in-memory instead)', () => {
+      const left = pods.flatMap((p) => p.secretRefs.map((name) => `${p.role}:${name}`)).sort();
+      const roles = Object.keys(config.services);
+      const expected = roles.flatMap((id) => {
+        const r = config.services[id]!;
+        return [
+          ...(r.store || r.consume ? [`${id}:MONGO_CONN`] : []),
+          ...(r.publish || r.consume ? [`${id}:RABBITMQ_CONN`] : []),
+        ];
+      });
+      expect(left).toEqual(expected.sort());
+    });
+
+    test('every pod passes its own startup, liveness and readiness probes, and serves its scrape path', async () => {
+      for (const pod of pods) {
+        const c = container(pod.deployment);
+        for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
+          const response = await fetch(`http://127.0.0.1:${pod.port}${probe.httpGet.path}`);
+          expect({ role: pod.role, path: probe.httpGet.path, status: response.status }).toEqual({
+            role: pod.role,
+            path: probe.httpGet.path,
+            status: 200,
+          });
+        }
+        const path = pod.deployment.spec.template.metadata.annotations['prometheus.io/path'];
+        const metrics = await fetch(`http://127.0.0.1:${pod.port}${path}`);
+        expect(metrics.status).toBe(200);
+        expect(await metrics.text()).toMatch(/^# (HELP|TYPE) /m);
+      }
+    });
+
+    test('A answers the whole call graph: D, G, H, E, B, C, A, each with its configured greeting', async () => {
+      const edge = Object.keys(config.services).find((id) => config.services[id]!.edge)!;
+      const a = pods.find((p) => p.role === edge)!;
+      const response = await fetch(`http://127.0.0.1:${a.port}/api/greeting`);
+      const body = (await response.json()) as { id: string; service: string; message: string }[];
+      expect(response.status).toBe(200);
+      expect(body.map(({ service, message }) => ({ service, message }))).toEqual(expectedAnswer(edge));
+      expect(body.map((g) => g.service)).toEqual([
+        'Service D',
+        'Service G',
+        'Service H',
+        'Service E',
+        'Service B',
+        'Service C',
+        'Service A',
+      ]);
+      expect(body.every((g) => typeof g.id === 'string' && g.id.length > 0)).toBe(true);
+    });
+
+    test('on SIGTERM every pod exits 0 within its terminationGracePeriodSeconds, having sent its spans to the collector', async () => {
+      const started = Date.now();
+      for (const pod of pods) pod.process!.kill('SIGTERM');
+      const exits = await Promise.all(
+        pods.map(async (pod) => {
+          const graceMs = pod.deployment.spec.template.spec.terminationGracePeriodSeconds * 1000;
+          const exit = await Promise.race([pod.exit!, Bun.sleep(graceMs).then(() => ({ code: 'SIGKILL', signal: null }))]);
+          return { role: pod.role, code: exit.code, withinGrace: Date.now() - started < graceMs };
+        }),
+      );
+      expect(exits).toEqual(pods.map((p) => ({ role: p.role, code: 0, withinGrace: true })));
+      // Every role on the HTTP call graph reported spans of one and the same trace (F only consumes, from a queue that, in
+      // memory, is not D's). The batches are flushed on shutdown at the latest, so they were all sent by now; the short wait
+      // covers only Jaeger's own path from its receiver to its store.
+      const edge = Object.keys(config.services).find((id) => config.services[id]!.edge)!;
+      const onPath = [edge, ...Object.values(config.services).flatMap((r) => r.upstreams)].map((id) => `service-${id}`);
+      const servicesOf = (trace: { spans: { processID: string }[]; processes: Record<string, { serviceName: string }> }) =>
+        new Set(trace.spans.map((span) => trace.processes[span.processID]?.serviceName));
+      let byTrace: Set<string | undefined>[] = [];
+      for (const deadline = Date.now() + 2_000; ; await Bun.sleep(100)) {
+        byTrace = (await jaeger.findTraces(`service-${edge}`)).map(servicesOf);
+        if (byTrace.some((services) => onPath.every((s) => services.has(s))) || Date.now() > deadline) break;
+      }
+      const whole = byTrace.find((services) => onPath.every((s) => services.has(s)));
+      expect({ trace: whole ? 'spans from every role on the path' : byTrace.map((s) => [...s]) }).toEqual({
+        trace: 'spans from every role on the path',
+      });
+    }, 60_000);
+  });
 });

@@ -3,41 +3,21 @@
  * in a running role's /api/metrics, and every label a query filters or groups by is a label of that series.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { readEnv } from '../../src/config/env';
 import { loadConfig } from '../../src/config/settings';
 import { startInProcess, type InProcessPlatform } from '../../src/platform/in-process';
-import { ROOT } from '../../scripts/artifacts';
 import { roleUnderTest } from '../support/role-under-test';
+import { panelQueries, panels, variableQueries } from './dashboard-queries';
 import { exportedNames } from './prom-text';
 import { labelValuesParts, promqlParts, type PromqlParts } from './promql-names';
 
-const DASHBOARD = join(ROOT, 'deploy', 'grafana', 'greeting-mesh-dashboard.json');
-
-interface Panel {
-  type: string;
-  title: string;
-  targets?: { expr: string }[];
-  panels?: Panel[];
-}
-interface Dashboard {
-  panels: Panel[];
-  templating: { list: { name: string; type: string; query?: string | { query: string } }[] };
-}
-
-const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
-const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).filter((p) => p.type !== 'row');
 const queries: { where: string; parts: PromqlParts }[] = [
-  ...panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}": ${t.expr}`, parts: promqlParts(t.expr) }))),
-  ...dashboard.templating.list
-    .filter((v) => v.type === 'query')
-    .map((v) => {
-      const query = typeof v.query === 'string' ? v.query : v.query!.query;
-      const parts = labelValuesParts(query);
-      if (!parts) throw new Error(`variable ${v.name}: not a label_values() query: ${query}`);
-      return { where: `variable ${v.name}: ${query}`, parts };
-    }),
+  ...panelQueries.map((q) => ({ where: `panel "${q.panel}": ${q.expr}`, parts: promqlParts(q.expr) })),
+  ...variableQueries.map((v) => {
+    const parts = labelValuesParts(v.text);
+    if (!parts) throw new Error(`variable ${v.name}: not a label_values() query: ${v.text}`);
+    return { where: `variable ${v.name}: ${v.text}`, parts };
+  }),
 ];
 
 let platform: InProcessPlatform;

@@ -22,7 +22,7 @@ import { connect as amqpConnect } from 'amqplib';
 import { MongoClient } from 'mongodb';
 import { freePort } from '../../src/platform/processes';
 import { describeRequiring, unavailable, type Suite } from './requirements';
-import { findTool, pathCandidates, pinnedVersion, runInstaller, toolsBin, type FoundTool } from './tools';
+import { findTool, pathCandidates, pinnedVersion, runInstaller, toolsBin, type LocatedTool } from './tools';
 
 export { REPO_ROOT } from './tools';
 const INSTALL_HINT =
@@ -114,14 +114,14 @@ async function startOwned(name: BackendName, envName: string, envWasSet: boolean
  */
 export async function describeWithBackends(
   name: string,
-  needs: { mongo?: Need; rabbit?: Need },
+  needs: { mongo?: Need; rabbit?: Need; /** Other requirements: each a reason it is missing, or undefined. */ also?: (string | undefined)[] },
   body: (backends: Partial<Backends>, suite: Suite) => void,
 ): Promise<void> {
   const [mongo, rabbit] = await Promise.all([
     needs.mongo ? findMongo(needs.mongo) : undefined,
     needs.rabbit ? findRabbit(needs.rabbit) : undefined,
   ]);
-  const missing = [mongo, rabbit].flatMap((f) => (f && !f.ok ? [f.reason] : []));
+  const missing = [...[mongo, rabbit].flatMap((f) => (f && !f.ok ? [f.reason] : [])), ...(needs.also ?? []).filter((r): r is string => r !== undefined)];
   if (missing.length > 0) {
     const reason = missing.join('\n');
     const absent = unavailable<ServerHandle>(reason);
@@ -289,7 +289,7 @@ function sharedWorkDir(): string {
 }
 
 /** FerretDB at the pinned version: FERRETDB_BIN, the tool cache (the installer's target), or PATH. */
-export function ferretdbBinary(): FoundTool {
+export function ferretdbBinary(): LocatedTool {
   const version = pinnedVersion('FERRETDB_VERSION');
   return findTool('ferretdb', [process.env.FERRETDB_BIN, join(toolsBin(), 'ferretdb'), ...pathCandidates('ferretdb')], { versionArgs: ['--version'], version });
 }
@@ -306,7 +306,7 @@ export function rabbitmqServerBinary(): string | undefined {
  */
 async function withInstalledBinary(
   what: string,
-  find: () => FoundTool,
+  find: () => LocatedTool,
   start: (binary: string) => Promise<ServerHandle>,
 ): Promise<ServerHandle> {
   const tried: string[] = [];
@@ -361,7 +361,7 @@ async function startFerret(binary: string): Promise<ServerHandle> {
 }
 
 function startLocalRabbit(): Promise<ServerHandle> {
-  const find = (): FoundTool => {
+  const find = (): LocatedTool => {
     const path = rabbitmqServerBinary();
     return path ? { ok: true, path } : { ok: false, reason: 'rabbitmq-server not found (RABBITMQ_SERVER_BIN, /usr/lib/rabbitmq/bin, PATH)' };
   };
