@@ -12,6 +12,11 @@ export interface Greeting {
   /** ISO 8601, UTC. */
   created: string;
   hostname: string;
+  /**
+   * Which version of the role answered (its `version` label, what Istio routes by). Added after the original's five fields:
+   * a client that ignores unknown keys is unaffected, and an upstream that sends none (the original) is still a greeting.
+   */
+  version?: string;
 }
 
 /** Stands in the answer where an upstream's subtree failed: which service, why, and at which URL. */
@@ -28,6 +33,38 @@ export interface HopTiming {
   id: string;
   name: string;
   durationMs: number;
+}
+
+/** A header value must be Latin-1 and a quoted string must not hold quotes: a SERVICE_NAME like "Sërvice «A»" is shown as "S?rvice ?A?". */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]|["\\]/g, '?');
+}
+
+/** The timings in Server-Timing syntax (`a;dur=1.63;desc="Service A", ...`): the HTTP header and the gRPC trailer alike. */
+export function formatTimings(timings: HopTiming[]): string {
+  let out = '';
+  for (const t of timings) out += `${out ? ', ' : ''}${t.id};dur=${t.durationMs.toFixed(2)};desc="${headerSafe(t.name)}"`;
+  return out;
+}
+
+/** Timings back from Server-Timing syntax; entries without a duration are skipped. */
+export function parseTimings(header: string | null | undefined): HopTiming[] {
+  if (!header) return [];
+  const timings: HopTiming[] = [];
+  for (const part of header.split(',')) {
+    const [id, ...params] = part.trim().split(';');
+    let durationMs = NaN;
+    let name = '';
+    for (const param of params) {
+      const eq = param.indexOf('=');
+      const key = param.slice(0, eq).trim();
+      const value = param.slice(eq + 1).trim();
+      if (key === 'dur') durationMs = Number(value);
+      else if (key === 'desc') name = value.replace(/^"(.*)"$/, '$1');
+    }
+    if (id && Number.isFinite(durationMs)) timings.push({ id, name, durationMs });
+  }
+  return timings;
 }
 
 /** A role's own failure: the service and why, shown where its greetings would be. */
@@ -50,8 +87,10 @@ export type RoleAnswer =
 
 const HOST = hostname();
 
-export function makeGreeting(service: string, message: string): Greeting {
-  return { id: randomUUID(), service, message, created: new Date().toISOString(), hostname: HOST };
+export function makeGreeting(service: string, message: string, version?: string): Greeting {
+  const greeting: Greeting = { id: randomUUID(), service, message, created: new Date().toISOString(), hostname: HOST };
+  if (version) greeting.version = version;
+  return greeting;
 }
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -64,6 +103,7 @@ export function greetingProblem(value: unknown): string | undefined {
   for (const field of ['service', 'message', 'hostname'] as const)
     if (typeof g[field] !== 'string' || g[field] === '') return `${field} is not a non-empty string`;
   if (typeof g.created !== 'string' || Number.isNaN(Date.parse(g.created))) return 'created is not an ISO 8601 time';
+  if (g.version !== undefined && typeof g.version !== 'string') return 'version is not a string';
   return undefined;
 }
 

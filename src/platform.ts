@@ -23,6 +23,8 @@ const { values: flags } = await startOrExit(WHO, () =>
     options: {
       processes: { type: 'boolean', default: false },
       binary: { type: 'string' },
+      // Every hop over this transport: `--transport grpc` is the gRPC variant of the whole chain.
+      transport: { type: 'string' },
     },
   }),
 );
@@ -48,7 +50,8 @@ async function isReady(url: string): Promise<boolean> {
 
 async function main(): Promise<void> {
   const { env: fromEnv, config } = await startOrExit(WHO, () => {
-    const env = readEnv();
+    // The flag is TRANSPORT's command-line spelling: read, and checked, as the environment variable is.
+    const env = readEnv(flags.transport ? { ...process.env, TRANSPORT: flags.transport } : process.env);
     return { env, config: loadConfig(env.configPath).config };
   });
   const log = createLogger('platform', fromEnv.logLevel);
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
     env: { DRAIN_DELAY_MS: String(env.drainDelayMs) },
     stdio: 'inherit',
     ownProcessGroups: true,
+    transport: env.transport,
     onUnexpectedExit: (id, how) => log.error('role exited unexpectedly', { role: id, exit: how }),
   });
   // Roles in their own process groups outlive a platform that dies without stopping them; take them along.

@@ -21,13 +21,19 @@ import { reportExports } from './telemetry/export-report';
 import type { Logger } from './telemetry/log';
 import { createMetrics } from './telemetry/metrics';
 import { createTracing } from './telemetry/tracing';
+import type * as GrpcClientModule from './grpc/client';
+import type * as GrpcMetricsModule from './grpc/metrics';
+import type * as GrpcServerModule from './grpc/server';
 import { CallLimiter, limitCalls } from './transport/call-limit';
+import { perUpstream } from './transport/per-upstream';
 import { meteredTransport, tracedTransport } from './transport/instrumented';
 import type { UpstreamTransport } from './transport/upstream';
 
 export interface RunningRole {
   settings: RoleSettings;
   port: number;
+  /** Where it serves gRPC, when it does. */
+  grpcPort?: number;
   handle: Handler;
   lifecycle: Lifecycle;
   /** Readiness false, then keep serving for the drain delay. */
@@ -78,21 +84,43 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
   const telemetry = { metrics, tracing };
   const store = backends.store && instrumentStore(backends.store, telemetry);
   const queue = backends.queue && instrumentQueue(backends.queue, telemetry);
+  // The gRPC stack (grpc-js, protobuf-es: tens of megabytes and milliseconds) loads only in a role that speaks gRPC.
+  const needsGrpc = settings.grpcPort !== undefined || settings.upstreams.some((u) => u.transport === 'grpc');
+  const grpc = needsGrpc ? { module: grpcModules(), metrics: grpcModules().metrics.createGrpcMetrics(metrics.registry, settings.id) } : undefined;
+  const clients = {
+    http: options.transport ?? httpClient(settings.upstreamMaxAnswerBytes),
+    grpc: grpc && !options.transport ? new grpc.module.client.GrpcClient(grpc.metrics, settings.upstreamMaxAnswerBytes) : undefined,
+  };
+  const base = clients.grpc ? perUpstream((u) => (u.transport === 'grpc' ? clients.grpc! : clients.http)) : clients.http;
   // Each role waits only for its own calls (call-limit.ts): roles sharing a process cannot starve one another.
-  let transport = meteredTransport(limitCalls(options.transport ?? httpClient(settings.upstreamMaxAnswerBytes), new CallLimiter(settings.upstreamMaxInFlight)), metrics);
+  let transport = meteredTransport(limitCalls(base, new CallLimiter(settings.upstreamMaxInFlight)), metrics);
   if (tracing) transport = tracedTransport(transport, tracing);
   const sinks: Sink[] = [];
   if (settings.store) sinks.push(storeSink(need(store, 'store'), settings.store));
   if (settings.publish) sinks.push(publishSink(need(queue, 'queue'), settings.publish.queue));
+  const respond = (forward: Record<string, string>, withinMs?: number) => greet({ settings, transport, sinks, log }, forward, withinMs);
+  const serveGrpc = grpc && settings.grpcPort !== undefined
+    ? (hostname: string | undefined) =>
+        grpc.module.server.serveGrpc({ port: settings.grpcPort!, hostname, greet: respond, tracing, lifecycle, metrics: grpc.metrics, log })
+    : undefined;
   const { handle } = createApp({
-    greet: (forward) => greet({ settings, transport, sinks, log }, forward),
+    greet: (forward) => respond(forward),
     metrics,
     tracing,
     lifecycle,
     log,
     edge: settings.edge && { ...settings.edge, topology: topology(config, settings.traceUiUrl) },
   });
-  return { handle, lifecycle, metrics, tracing, store, queue };
+  return { handle, lifecycle, metrics, tracing, store, queue, serveGrpc, closeClients: () => clients.grpc?.close() };
+}
+
+/** Loaded on first use: `require` keeps buildRole synchronous, and Bun and the Node bundle both resolve it to what they bundle. */
+function grpcModules() {
+  return {
+    client: require('./grpc/client') as typeof GrpcClientModule,
+    server: require('./grpc/server') as typeof GrpcServerModule,
+    metrics: require('./grpc/metrics') as typeof GrpcMetricsModule,
+  };
 }
 
 export async function startRole(
@@ -102,9 +130,13 @@ export async function startRole(
   options: RoleOptions,
 ): Promise<RunningRole> {
   const { log } = options;
-  const { handle, lifecycle, tracing, store, queue } = buildRole(settings, config, backends, options);
+  const { handle, lifecycle, tracing, store, queue, serveGrpc, closeClients } = buildRole(settings, config, backends, options);
   // Listen before connecting: liveness answers at once, readiness stays false until the data plane is up.
   const server: Listening = await listen(handle, { port: settings.port, hostname: options.hostname, answerWithinMs: settings.upstreamTimeoutMs });
+  const grpcServer = await serveGrpc?.(options.hostname).catch(async (err: unknown) => {
+    await server.stop();
+    throw err;
+  });
   lifecycle.phase = 'serving';
   let stopped = false;
   let serving: Promise<void> | undefined;
@@ -135,6 +167,7 @@ export async function startRole(
   void connect();
   log.info('serving', {
     port: server.port,
+    ...(grpcServer && { grpcPort: grpcServer.port }),
     upstreams: settings.upstreams.map((u) => u.id),
     version: settings.version,
     tracing: tracing ? { sampleRatio: settings.traceSampleRatio } : 'off',
@@ -143,6 +176,7 @@ export async function startRole(
   const role: RunningRole = {
     settings,
     port: server.port,
+    grpcPort: grpcServer?.port,
     handle,
     lifecycle,
     async drain() {
@@ -159,8 +193,10 @@ export async function startRole(
         stopped = true;
         wakeRetry();
         serving = (async () => {
-          await server.stop();
+          // Both listeners at once: in-flight calls finish on each, within the shutdown budget.
+          await Promise.all([server.stop(), grpcServer?.stop(settings.shutdownTimeoutMs)]);
           await subscription?.cancel();
+          closeClients();
         })();
       }
       return serving;

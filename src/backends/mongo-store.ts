@@ -53,6 +53,8 @@ interface GreetingDocument {
   message: string;
   createdat: Date;
   hostname: string;
+  /** Ours, after the original's fields (its readers ignore it): which version of the role made the greeting. */
+  version?: string;
 }
 
 export class MongoStore implements GreetingStore {
@@ -114,6 +116,7 @@ export class MongoStore implements GreetingStore {
       createdat: created,
       hostname: greeting.hostname,
     };
+    if (greeting.version) doc.version = greeting.version;
     try {
       await this.collection(target).insertOne(doc);
       return 'stored';

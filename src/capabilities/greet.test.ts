@@ -35,7 +35,9 @@ describe('GET /api/greeting', () => {
     expect(g!.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(g!.message).toBe('Konnichiwa (こんにちは), from Service C!');
     expect(g!.hostname).toBe((await import('node:os')).hostname());
-    expect(Object.keys(g!).sort()).toEqual(['created', 'hostname', 'id', 'message', 'service']);
+    // The original's five fields, then which version answered (clients that ignore unknown keys read it as the original's).
+    expect(Object.keys(g!).sort()).toEqual(['created', 'hostname', 'id', 'message', 'service', 'version']);
+    expect(g!.version).toBe('v1');
   });
 
   test('upstreams are called in parallel: the answer takes the slowest call, not the sum', async () => {

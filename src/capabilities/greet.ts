@@ -18,7 +18,11 @@ export interface GreetDeps {
   log: Logger;
 }
 
-export async function greet(deps: GreetDeps, headers: Record<string, string>): Promise<RoleAnswer> {
+/** Margin kept from the caller's deadline, so this role's answer (partial if it must) reaches the caller in time. */
+const DEADLINE_MARGIN_MS = 50;
+
+/** `withinMs`: how long the caller still waits (a gRPC deadline), when it said; each upstream call gets no longer than that. */
+export async function greet(deps: GreetDeps, headers: Record<string, string>, withinMs?: number): Promise<RoleAnswer> {
   const { settings } = deps;
   const started = performance.now();
   const own = (): HopTiming => ({ id: settings.id, name: settings.name, durationMs: performance.now() - started });
@@ -26,9 +30,9 @@ export async function greet(deps: GreetDeps, headers: Record<string, string>): P
   const chaosError = settings.chaos.latencyMs > 0 || settings.chaos.errorRate > 0 ? await injectChaos(settings.chaos) : undefined;
   if (chaosError) return { outcome: 'failed', error: { service: settings.name, error: chaosError }, timings: [own()] };
 
-  const greeting = makeGreeting(settings.name, settings.greeting);
+  const greeting = makeGreeting(settings.name, settings.greeting, settings.version);
   const [subtree, sinkFailure] = await Promise.all([
-    settings.upstreams.length > 0 ? fanOut(deps.transport, settings.upstreams, headers, settings.upstreamTimeoutMs) : undefined,
+    settings.upstreams.length > 0 ? fanOut(deps.transport, settings.upstreams, headers, timeoutWithin(settings.upstreamTimeoutMs, withinMs)) : undefined,
     runSinks(deps.sinks, greeting, headers),
   ]);
   if (sinkFailure) deps.log.error('greeting not accepted by its sink', { reason: sinkFailure });
@@ -37,6 +41,10 @@ export async function greet(deps: GreetDeps, headers: Record<string, string>): P
   if (!subtree) return { outcome: 'whole', entries: [greeting], timings: [own()] };
   subtree.entries.push(greeting);
   return { outcome: subtree.degraded ? 'partial' : 'whole', entries: subtree.entries, timings: [own(), ...subtree.timings] };
+}
+
+function timeoutWithin(timeoutMs: number, withinMs: number | undefined): number {
+  return withinMs === undefined ? timeoutMs : Math.max(1, Math.min(timeoutMs, withinMs - DEADLINE_MARGIN_MS));
 }
 
 /** Runs every sink; the reasons of those that failed, joined, or undefined when all accepted the greeting. */

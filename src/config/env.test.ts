@@ -26,13 +26,28 @@ describe('environment', () => {
     expect(readEnv({}).logLevel).toBe('info');
   });
 
+  test('a grpc:// upstream URL is called over gRPC, and TRANSPORT=grpc makes every default URL a gRPC one', () => {
+    const { config } = loadConfig();
+    const mixed = resolveRole(config, 'b', readEnv({ ROLE: 'b', SERVICE_E_URL: 'grpc://service-e:50051' }));
+    expect(mixed.upstreams.map((u) => [u.id, u.transport, u.url])).toEqual([
+      ['d', 'http', 'http://127.0.0.1:8083'],
+      ['e', 'grpc', 'grpc://service-e:50051'],
+    ]);
+    const all = resolveRole(config, 'b', readEnv({ ROLE: 'b', TRANSPORT: 'grpc' }));
+    expect(all.upstreams.map((u) => u.url)).toEqual(['grpc://127.0.0.1:18083', 'grpc://127.0.0.1:18084']);
+    // B is called over gRPC by A when every hop is: it serves gRPC on its local gRPC port.
+    expect(all.grpcPort).toBe(18081);
+    expect(resolveRole(config, 'b', readEnv({ ROLE: 'b' })).grpcPort).toBeUndefined();
+    expect(() => readEnv({ TRANSPORT: 'carrier-pigeon' })).toThrow("TRANSPORT: 'carrier-pigeon' is not one of http, grpc");
+  });
+
   test('SERVICE_<X>_URL overrides the upstream URL of role x', () => {
     const env = readEnv({ ROLE: 'a', SERVICE_B_URL: 'http://service-b.dev.svc.cluster.local:8080/', SERVICE_C_URL: 'http://c:8080' });
     const { config } = loadConfig();
     const settings = resolveRole(config, 'a', env);
     expect(settings.upstreams).toEqual([
-      { id: 'b', name: 'Service B', url: 'http://service-b.dev.svc.cluster.local:8080' },
-      { id: 'c', name: 'Service C', url: 'http://c:8080' },
+      { id: 'b', name: 'Service B', url: 'http://service-b.dev.svc.cluster.local:8080', transport: 'http' },
+      { id: 'c', name: 'Service C', url: 'http://c:8080', transport: 'http' },
     ]);
   });
 

@@ -4,6 +4,7 @@
  * Every bad value is reported, never silently replaced by a default.
  */
 import { originProblem } from './origins';
+import type { Transport } from './schema';
 import { ConfigError, type ConfigProblem } from './validate';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -31,8 +32,12 @@ export interface EnvSettings {
   greeting?: string;
   version?: string;
   allowedOrigins?: string[];
-  /** SERVICE_<X>_URL, keyed by lower-case role id. */
+  /** SERVICE_<X>_URL, keyed by lower-case role id; a `grpc://` URL is called over gRPC. */
   upstreamUrls: Record<string, string>;
+  /** TRANSPORT: every hop over this transport, whatever the config says (`npm start -- --transport grpc`). */
+  transport?: Transport;
+  /** GRPC_PORT: serve gRPC on this port (a pod that is called over gRPC gets 50051). */
+  grpcPort?: number;
   mongoUrl?: string;
   rabbitmqUrl?: string;
   queueName?: string;
@@ -95,6 +100,12 @@ export function readEnv(env: Env = process.env): EnvSettings {
     return v;
   };
 
+  const oneOf = <T extends string>(name: string, values: readonly T[]): T | undefined => {
+    const v = str(name)?.toLowerCase();
+    if (v === undefined) return undefined;
+    if (!values.includes(v as T)) bad(name, `'${v}' is not one of ${values.join(', ')}`);
+    return v as T;
+  };
   const origins = (name: string) => {
     const v = str(name);
     if (v === undefined) return undefined;
@@ -123,7 +134,7 @@ export function readEnv(env: Env = process.env): EnvSettings {
   for (const name of Object.keys(env)) {
     const m = /^SERVICE_([A-Z0-9]+)_URL$/.exec(name);
     if (!m) continue;
-    const value = url(name, ['http:', 'https:'], { credentials: false });
+    const value = url(name, ['http:', 'https:', 'grpc:'], { credentials: false });
     if (value) upstreamUrls[m[1]!.toLowerCase()] = value.replace(/\/+$/, '');
   }
 
@@ -137,6 +148,8 @@ export function readEnv(env: Env = process.env): EnvSettings {
     version: str('SERVICE_VERSION'),
     allowedOrigins: origins('ALLOWED_ORIGINS'),
     upstreamUrls,
+    transport: oneOf('TRANSPORT', ['http', 'grpc'] as const),
+    grpcPort: int('GRPC_PORT', 1, 65_535),
     mongoUrl: url('MONGO_CONN', ['mongodb:', 'mongodb+srv:']),
     rabbitmqUrl: url('RABBITMQ_CONN', ['amqp:', 'amqps:']),
     queueName: str('QUEUE_NAME'),

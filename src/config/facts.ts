@@ -3,7 +3,7 @@
  * named, which backends it needs, which role is the edge. The service (src/) and the render (scripts/render/) both ask here,
  * so the manifests and the process that runs them cannot drift apart.
  */
-import type { PlatformConfig, RoleConfig, StoreTarget } from './schema';
+import type { PlatformConfig, RoleConfig, StoreTarget, Transport } from './schema';
 
 /** `service-<id>`: the Kubernetes Service, Deployment and ServiceAccount, the `app` label and the tracing service.name. */
 export function workloadName(id: string): string {
@@ -52,4 +52,34 @@ export function roleVersion(config: PlatformConfig, id: string): string {
 
 export function roleReplicas(config: PlatformConfig, id: string): number {
   return config.services[id]!.replicas ?? config.defaults.replicas;
+}
+
+/**
+ * How `caller` calls `upstream`: TRANSPORT from the environment (every hop), else the edge's own setting, else the upstream's,
+ * else the config's default.
+ */
+export function edgeTransport(config: PlatformConfig, caller: string, upstream: string, everyHop?: Transport): Transport {
+  return everyHop ?? config.services[caller]!.upstreamTransport?.[upstream] ?? config.services[upstream]!.transport ?? config.defaults.transport;
+}
+
+/** A role serves gRPC (beside HTTP) when some caller calls it over gRPC; only then does it load the gRPC stack. */
+export function servesGrpc(config: PlatformConfig, id: string, everyHop?: Transport): boolean {
+  return Object.entries(config.services).some(([caller, role]) => role.upstreams.includes(id) && edgeTransport(config, caller, id, everyHop) === 'grpc');
+}
+
+/** The role's gRPC port in the local platform. */
+export function localGrpcPort(config: PlatformConfig, id: string): number {
+  return config.services[id]!.grpcPort ?? config.services[id]!.port + 10_000;
+}
+
+/** Where `caller` reaches `upstream` in the local platform: its HTTP port, or `grpc://` and its gRPC port. */
+export function localUpstreamUrl(config: PlatformConfig, caller: string, upstream: string, everyHop?: Transport): string {
+  return edgeTransport(config, caller, upstream, everyHop) === 'grpc'
+    ? `grpc://127.0.0.1:${localGrpcPort(config, upstream)}`
+    : `http://127.0.0.1:${config.services[upstream]!.port}`;
+}
+
+/** The transport a URL names: `grpc://` is gRPC, anything else HTTP. */
+export function transportOfUrl(url: string): Transport {
+  return url.startsWith('grpc://') ? 'grpc' : 'http';
 }

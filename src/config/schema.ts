@@ -51,6 +51,9 @@ export const ChaosOptions = t.Object(
   { additionalProperties: false },
 );
 
+/** How a role is called: HTTP/1.1 with JSON (the original's REST variant), or gRPC over HTTP/2 (its protobuf-grpc variant). */
+export const Transport = t.Union([t.Literal('http'), t.Literal('grpc')]);
+
 export const RoleConfig = t.Object(
   {
     name: t.String({ minLength: 1 }),
@@ -60,6 +63,12 @@ export const RoleConfig = t.Object(
     version: t.Optional(t.String({ minLength: 1 })),
     /** Role ids called on every greeting, in this order in the answer. */
     upstreams: t.Array(t.String({ minLength: 1 }), { default: [] }),
+    /** How its callers call this role (default: defaults.transport). */
+    transport: t.Optional(Transport),
+    /** Per upstream, how this role calls it, over what that upstream's own `transport` says (one edge of the graph). */
+    upstreamTransport: t.Optional(t.Record(t.String({ minLength: 1 }), Transport)),
+    /** The role's gRPC port in the local platform, when it is called over gRPC (default: its port + 10000); 50051 in a pod. */
+    grpcPort: t.Optional(t.Integer({ minimum: 1, maximum: 65535 })),
     /** Store this role's own greeting on every request. */
     store: t.Optional(StoreTarget),
     /** Publish this role's own greeting to a queue on every request. */
@@ -78,6 +87,8 @@ export const RoleConfig = t.Object(
 export const Defaults = t.Object(
   {
     version: t.String({ minLength: 1, default: 'v1' }),
+    /** How roles are called unless a role or an edge says otherwise. */
+    transport: t.Union([t.Literal('http'), t.Literal('grpc')], { default: 'http' }),
     upstreamTimeoutMs: t.Integer({ minimum: 1, default: 10000 }),
     /**
      * The largest upstream answer read: a whole chain's answer is a few kilobytes, and an answer is held in memory until it is
@@ -108,5 +119,6 @@ export type RoleConfig = Static<typeof RoleConfig>;
 export type PlatformConfig = Static<typeof PlatformConfig>;
 export type EdgeOptions = Static<typeof EdgeOptions>;
 export type ChaosOptions = Static<typeof ChaosOptions>;
+export type Transport = Static<typeof Transport>;
 export type PublishOptions = Static<typeof PublishOptions>;
 export type ConsumeOptions = Static<typeof ConsumeOptions>;

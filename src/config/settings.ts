@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import embeddedConfig from '../../config/services.json';
 import type { EnvSettings, LogLevel } from './env';
-import type { ChaosOptions, ConsumeOptions, EdgeOptions, PlatformConfig, PublishOptions, StoreTarget } from './schema';
+import { localGrpcPort, localUpstreamUrl, servesGrpc, transportOfUrl } from './facts';
+import type { ChaosOptions, ConsumeOptions, EdgeOptions, PlatformConfig, PublishOptions, StoreTarget, Transport } from './schema';
 import { ConfigError, parseConfig, validateConfig } from './validate';
 
 export const EMBEDDED_CONFIG_NAME = 'config/services.json (embedded)';
@@ -14,6 +15,8 @@ export interface Upstream {
   id: string;
   name: string;
   url: string;
+  /** How it is called: what its URL's scheme says (`grpc://` or http). */
+  transport: Transport;
 }
 
 /** The edge options as resolved (ALLOWED_ORIGINS over the config's). */
@@ -24,6 +27,8 @@ export interface RoleSettings {
   name: string;
   greeting: string;
   port: number;
+  /** Where it serves gRPC beside HTTP, when some caller calls it over gRPC (or GRPC_PORT says so). */
+  grpcPort?: number;
   version: string;
   logLevel: LogLevel;
   upstreams: Upstream[];
@@ -79,11 +84,6 @@ export function pickRole(config: PlatformConfig, env: EnvSettings, file: string)
   ]);
 }
 
-/** The local default for an upstream's URL: its config port on this machine. */
-export function localUrl(config: PlatformConfig, id: string): string {
-  return `http://127.0.0.1:${config.services[id]!.port}`;
-}
-
 export function resolveRole(config: PlatformConfig, id: string, env: EnvSettings): RoleSettings {
   const role = config.services[id]!;
   const d = config.defaults;
@@ -95,11 +95,11 @@ export function resolveRole(config: PlatformConfig, id: string, env: EnvSettings
     port: env.port ?? role.port,
     version: env.version ?? role.version ?? d.version,
     logLevel: env.logLevel,
-    upstreams: role.upstreams.map((up) => ({
-      id: up,
-      name: config.services[up]!.name,
-      url: env.upstreamUrls[up] ?? localUrl(config, up),
-    })),
+    grpcPort: env.grpcPort ?? (servesGrpc(config, id, env.transport) ? localGrpcPort(config, id) : undefined),
+    upstreams: role.upstreams.map((up) => {
+      const url = env.upstreamUrls[up] ?? localUpstreamUrl(config, id, up, env.transport);
+      return { id: up, name: config.services[up]!.name, url, transport: transportOfUrl(url) };
+    }),
     upstreamTimeoutMs: env.upstreamTimeoutMs ?? d.upstreamTimeoutMs,
     drainDelayMs: env.drainDelayMs ?? d.drainDelayMs,
     shutdownTimeoutMs: env.shutdownTimeoutMs ?? d.shutdownTimeoutMs,

@@ -3,6 +3,7 @@
  * so a bad edit is fixed in one round instead of one error per start.
  */
 import { Value } from '@sinclair/typebox/value';
+import { localGrpcPort } from './facts';
 import { originProblem } from './origins';
 import { PlatformConfig, RoleConfig } from './schema';
 
@@ -90,6 +91,7 @@ function topologyProblems(config: PlatformConfig): Problem[] {
   const services = config.services;
   const ids = Object.keys(services);
   const portOwner = new Map<number, string>();
+  const clashing = new Set<string>();
   const nameOwner = new Map<string, string>();
   const published = new Set(ids.flatMap((id) => (services[id]!.publish ? [services[id]!.publish!.queue] : [])));
 
@@ -103,8 +105,12 @@ function topologyProblems(config: PlatformConfig): Problem[] {
       seen.add(up);
     });
     const portUser = portOwner.get(role.port);
-    if (portUser) problems.push({ path: `${at}/port`, reason: `port ${role.port} is already used by role '${portUser}'` });
-    else portOwner.set(role.port, id);
+    if (portUser) {
+      problems.push({ path: `${at}/port`, reason: `port ${role.port} is already used by role '${portUser}'` });
+      clashing.add(id);
+    } else portOwner.set(role.port, id);
+    for (const up of Object.keys(role.upstreamTransport ?? {}))
+      if (!role.upstreams.includes(up)) problems.push({ path: `${at}/upstreamTransport/${up}`, reason: `'${up}' is not an upstream of this role` });
     const nameUser = nameOwner.get(role.name);
     if (nameUser) problems.push({ path: `${at}/name`, reason: `name '${role.name}' is already used by role '${nameUser}'` });
     else nameOwner.set(role.name, id);
@@ -116,6 +122,16 @@ function topologyProblems(config: PlatformConfig): Problem[] {
       problems.push({ path: `${at}/edge/allowCredentials`, reason: "credentials cannot be allowed for origin '*'" });
     if (role.consume && !published.has(role.consume.queue))
       problems.push({ path: `${at}/consume/queue`, reason: `no role publishes to queue '${role.consume.queue}'` });
+  }
+
+  // Every gRPC port after every HTTP port: a role called over gRPC listens on both. A role whose HTTP port clashed already
+  // has its derived gRPC port clash too; that is not a second problem.
+  for (const id of ids) {
+    if (clashing.has(id) && services[id]!.grpcPort === undefined) continue;
+    const grpc = localGrpcPort(config, id);
+    const user = portOwner.get(grpc);
+    if (user) problems.push({ path: `/services/${id}/grpcPort`, reason: `gRPC port ${grpc} is already used by role '${user}'` });
+    else portOwner.set(grpc, id);
   }
 
   const edges = ids.filter((id) => services[id]!.edge !== undefined);

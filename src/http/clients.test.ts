@@ -8,7 +8,7 @@ import { NodeHttpClient } from './node-client';
 const server = upstreamServer({ body: [] });
 afterAll(() => server.stop());
 const LIMIT = 64 * 1024;
-const upstream = () => ({ id: 'b', name: 'Service B', url: server.url });
+const upstream = () => ({ id: 'b', name: 'Service B', url: server.url, transport: 'http' as const });
 
 for (const [name, transport] of [
   ['fetch', new FetchClient(LIMIT)],
@@ -48,7 +48,7 @@ for (const [name, transport] of [
     });
 
     test('a refused connection is an error', async () => {
-      const answer = await transport.call({ upstream: { id: 'x', name: 'Service X', url: 'http://127.0.0.1:1' }, headers: {}, timeoutMs: 1000 });
+      const answer = await transport.call({ upstream: { id: 'x', name: 'Service X', url: 'http://127.0.0.1:1', transport: 'http' }, headers: {}, timeoutMs: 1000 });
       expect(answer).toMatchObject({ outcome: 'failed', failure: 'error' });
       expect((answer as { reason: string }).reason).toStartWith('request failed: ');
     });

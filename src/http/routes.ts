@@ -12,7 +12,8 @@ import type { Metrics } from '../telemetry/metrics';
 import { uiPage } from '../ui/page';
 import { requestEcho } from './request-echo';
 import { statusCode } from './status-code';
-import { formatServerTiming, GREETING_PATH, STATUS_OF } from './wire';
+import { formatTimings } from '../greeting';
+import { GREETING_PATH, STATUS_OF } from './wire';
 
 /** What a route's handler is given: the request, its path parameters, and what the per-request work learnt of it. */
 export interface RouteContext {
@@ -55,7 +56,7 @@ export const ROUTES: readonly Route[] = [
       const body = 'entries' in answer ? answer.entries : answer.error;
       return new Response(JSON.stringify(body), {
         status: STATUS_OF[answer.outcome],
-        headers: { 'content-type': 'application/json;charset=utf-8', 'server-timing': formatServerTiming(answer.timings) },
+        headers: { 'content-type': 'application/json;charset=utf-8', 'server-timing': formatTimings(answer.timings) },
       });
     },
   },

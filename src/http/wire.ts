@@ -3,7 +3,7 @@
  * Server-Timing; the client reads an upstream's status, body and Server-Timing back into an outcome. One table, so the two
  * cannot disagree.
  */
-import { greetingProblem, isUpstreamError, type GreetingEntry, type HopTiming, type RoleAnswer } from '../greeting';
+import { greetingProblem, isUpstreamError, parseTimings, type GreetingEntry, type RoleAnswer } from '../greeting';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_FULL } from '@opentelemetry/semantic-conventions';
 import { workloadName } from '../config/facts';
 import type { Upstream } from '../config/settings';
@@ -13,37 +13,6 @@ import type { CallDescription, UpstreamAnswer } from '../transport/upstream';
 export const GREETING_PATH = '/api/greeting';
 
 export const STATUS_OF: Record<RoleAnswer['outcome'], number> = { whole: 200, partial: 502, refused: 503, failed: 500 };
-
-/** A header value must be Latin-1 and a quoted string must not hold quotes: a SERVICE_NAME like "Sërvice «A»" is shown as "S?rvice ?A?". */
-function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]|["\\]/g, '?');
-}
-
-export function formatServerTiming(timings: HopTiming[]): string {
-  let out = '';
-  for (const t of timings) out += `${out ? ', ' : ''}${t.id};dur=${t.durationMs.toFixed(2)};desc="${headerSafe(t.name)}"`;
-  return out;
-}
-
-/** The entries of a Server-Timing header (`id;dur=1.5;desc="Service A", ...`); entries without a duration are skipped. */
-export function parseServerTiming(header: string | null | undefined): HopTiming[] {
-  if (!header) return [];
-  const timings: HopTiming[] = [];
-  for (const part of header.split(',')) {
-    const [id, ...params] = part.trim().split(';');
-    let durationMs = NaN;
-    let name = '';
-    for (const param of params) {
-      const eq = param.indexOf('=');
-      const key = param.slice(0, eq).trim();
-      const value = param.slice(eq + 1).trim();
-      if (key === 'dur') durationMs = Number(value);
-      else if (key === 'desc') name = value.replace(/^"(.*)"$/, '$1');
-    }
-    if (id && Number.isFinite(durationMs)) timings.push({ id, name, durationMs });
-  }
-  return timings;
-}
 
 export interface HttpAnswer {
   status: number;
@@ -57,7 +26,7 @@ export function readAnswer({ status, body, serverTiming }: HttpAnswer, durationM
   const code = String(status);
   if (status === STATUS_OF.whole || status === STATUS_OF.partial) {
     const entries = asEntries(body);
-    if (entries) return { outcome: status === STATUS_OF.whole ? 'whole' : 'partial', entries, timings: parseServerTiming(serverTiming), code, durationMs };
+    if (entries) return { outcome: status === STATUS_OF.whole ? 'whole' : 'partial', entries, timings: parseTimings(serverTiming), code, durationMs };
     if (status === STATUS_OF.whole) return { outcome: 'failed', failure: code, reason: 'answered 200 with a body that is not a greeting array', durationMs };
   }
   return { outcome: 'failed', failure: code, reason: `answered ${status}${reasonOf(body)}`, durationMs };
@@ -86,7 +55,7 @@ export const httpConventions = {
       attributes: { [ATTR_HTTP_REQUEST_METHOD]: 'GET', [ATTR_URL_FULL]: `${upstream.url}${GREETING_PATH}`, [ATTR_PEER_SERVICE]: workloadName(upstream.id) },
     };
   },
-  answerAttributes(answer: UpstreamAnswer) {
+  answerAttributes(_upstream: Upstream, answer: UpstreamAnswer) {
     const code = answer.outcome === 'failed' ? answer.failure : answer.code;
     return /^\d{3}$/.test(code) ? { [ATTR_HTTP_RESPONSE_STATUS_CODE]: Number(code) } : {};
   },

@@ -8,6 +8,7 @@ import { MemoryQueue } from '../backends/memory-queue';
 import { MemoryStore } from '../backends/memory-store';
 import type { EnvSettings } from '../config/env';
 import type { PlatformConfig } from '../config/schema';
+import { edgeTransport, servesGrpc } from '../config/facts';
 import { resolveRole } from '../config/settings';
 import { startRole, type RunningRole } from '../role';
 import { PortInUseError, StartupConfigError } from '../serving/start-errors';
@@ -51,12 +52,16 @@ export async function startInProcess(config: PlatformConfig, { ephemeralPorts, e
   const queue = new MemoryQueue();
   const roles = new Map<string, RunningRole>();
   const url = (id: string) => `http://127.0.0.1:${roles.get(id)!.port}`;
+  // The caller's URL of an upstream that is already listening: its HTTP port, or its gRPC one for an edge over gRPC.
+  const urlFrom = (caller: string, up: string) =>
+    edgeTransport(config, caller, up, env.transport) === 'grpc' ? `grpc://127.0.0.1:${roles.get(up)!.grpcPort}` : url(up);
   const upstreamMaxInFlight = callBudget(config, env);
   try {
     // Upstreams first, so every role's upstream URLs point at ports that are already listening.
     for (const id of upstreamsFirst(config)) {
-      const upstreamUrls = Object.fromEntries(config.services[id]!.upstreams.map((up) => [up, url(up)]));
-      const roleEnv: EnvSettings = { ...env, role: id, port: ephemeralPorts ? 0 : undefined, serviceName: undefined, greeting: undefined, upstreamUrls, upstreamMaxInFlight };
+      const upstreamUrls = Object.fromEntries(config.services[id]!.upstreams.map((up) => [up, urlFrom(id, up)]));
+      const grpcPort = ephemeralPorts && servesGrpc(config, id, env.transport) ? 0 : undefined;
+      const roleEnv: EnvSettings = { ...env, role: id, port: ephemeralPorts ? 0 : undefined, grpcPort, serviceName: undefined, greeting: undefined, upstreamUrls, upstreamMaxInFlight };
       const settings = resolveRole(config, id, roleEnv);
       const log = createLogger(id, settings.logLevel);
       const backends = createBackends(settings, log, { store, queue });

@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import type { PlatformConfig } from '../config/schema';
+import { edgeTransport, localGrpcPort, servesGrpc, upstreamEnvName } from '../config/facts';
+import type { PlatformConfig, Transport } from '../config/schema';
 import { StartupConfigError } from '../serving/start-errors';
 import { upstreamsFirst } from './topology-order';
 
@@ -35,6 +36,8 @@ export interface ProcessPlatformOptions {
   ownProcessGroups?: boolean;
   /** Called when a role ends on its own (not through stop()). */
   onUnexpectedExit?: (id: string, how: number | string) => void;
+  /** Every hop over this transport, whatever the config says (`npm start -- --transport grpc`). */
+  transport?: Transport;
 }
 
 /**
@@ -59,6 +62,8 @@ function canListen(port: number): Promise<boolean> {
 export class ProcessPlatform {
   readonly roles = new Map<string, RoleProcess>();
   readonly ports = new Map<string, number>();
+  /** The gRPC port of each role some caller calls over gRPC. */
+  readonly grpcPorts = new Map<string, number>();
   readonly output = new Map<string, string[]>();
   private stopping = new Set<string>();
 
@@ -76,11 +81,15 @@ export class ProcessPlatform {
    * taken port or a role that exits while starting fails the start at once, naming the role; the caller stops the rest.
    */
   async start(timeoutMs = 15_000, until: 'ready' | 'live' = 'ready'): Promise<void> {
-    for (const id of Object.keys(this.config.services)) {
-      const port = this.options.configPorts ? this.config.services[id]!.port : await freePort();
+    const take = async (id: string, configured: number) => {
+      const port = this.options.configPorts ? configured : await freePort();
       if (this.options.configPorts && !(await canListen(port)))
         throw new StartupConfigError(`port ${port} of role ${id} (${this.config.services[id]!.name}) is already in use: is another \`npm start\` running? Stop it first`);
-      this.ports.set(id, port);
+      return port;
+    };
+    for (const id of Object.keys(this.config.services)) {
+      this.ports.set(id, await take(id, this.config.services[id]!.port));
+      if (servesGrpc(this.config, id, this.options.transport)) this.grpcPorts.set(id, await take(id, localGrpcPort(this.config, id)));
     }
     for (const id of upstreamsFirst(this.config)) this.spawnRole(id);
     await Promise.all([...this.roles.keys()].map((id) => this.waitFor(id, until, timeoutMs)));
@@ -89,7 +98,11 @@ export class ProcessPlatform {
   /** The env a pod of this role gets from its manifest, with cluster DNS names replaced by localhost ports. */
   envFor(id: string): Record<string, string> {
     const env: Record<string, string> = { ROLE: id, PORT: String(this.ports.get(id)), ...this.options.env };
-    for (const up of this.config.services[id]!.upstreams) env[`SERVICE_${up.toUpperCase()}_URL`] = this.url(up);
+    const grpcPort = this.grpcPorts.get(id);
+    if (grpcPort !== undefined) env.GRPC_PORT = String(grpcPort);
+    for (const up of this.config.services[id]!.upstreams)
+      env[upstreamEnvName(up)] =
+        edgeTransport(this.config, id, up, this.options.transport) === 'grpc' ? `grpc://127.0.0.1:${this.grpcPorts.get(up)}` : this.url(up);
     return { ...env, ...this.options.roleEnv?.[id] };
   }
 

@@ -2,7 +2,7 @@ import { expect, test } from 'bun:test';
 import { CallLimiter, limitCalls } from './call-limit';
 import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from './upstream';
 
-const upstream = { id: 'b', name: 'Service B', url: 'http://b' };
+const upstream = { id: 'b', name: 'Service B', url: 'http://b', transport: 'http' as const };
 const call = (timeoutMs = 1000): UpstreamCall => ({ upstream, headers: {}, timeoutMs });
 
 /** A transport whose calls end when the test says, recording how many are in flight at once. */

@@ -64,7 +64,7 @@ export class CallLimiter {
 export function limitCalls(inner: UpstreamTransport, limiter: CallLimiter): UpstreamTransport {
   return {
     describe: (upstream) => inner.describe(upstream),
-    answerAttributes: (answer) => inner.answerAttributes(answer),
+    answerAttributes: (upstream, answer) => inner.answerAttributes(upstream, answer),
     async call(call: UpstreamCall): Promise<UpstreamAnswer> {
       const started = performance.now();
       const entered = limiter.enter(call.timeoutMs);

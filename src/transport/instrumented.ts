@@ -13,7 +13,7 @@ const labelOf = (answer: UpstreamAnswer) => (answer.outcome === 'failed' ? answe
 export function meteredTransport(inner: UpstreamTransport, metrics: Metrics): UpstreamTransport {
   return {
     describe: (upstream) => inner.describe(upstream),
-    answerAttributes: (answer) => inner.answerAttributes(answer),
+    answerAttributes: (upstream, answer) => inner.answerAttributes(upstream, answer),
     async call(call) {
       const answer = await inner.call(call);
       metrics.upstream(call.upstream.id, labelOf(answer), answer.durationMs / 1000);
@@ -25,13 +25,13 @@ export function meteredTransport(inner: UpstreamTransport, metrics: Metrics): Up
 export function tracedTransport(inner: UpstreamTransport, tracing: Tracing): UpstreamTransport {
   return {
     describe: (upstream) => inner.describe(upstream),
-    answerAttributes: (answer) => inner.answerAttributes(answer),
+    answerAttributes: (upstream, answer) => inner.answerAttributes(upstream, answer),
     async call(call: UpstreamCall) {
       const { spanName, attributes } = inner.describe(call.upstream);
       const span = tracing.startChild(spanName, SpanKind.CLIENT, attributes);
       try {
         const answer = await inner.call({ ...call, headers: tracing.headersFor(span, call.headers) });
-        span.setAttributes(inner.answerAttributes(answer));
+        span.setAttributes(inner.answerAttributes(call.upstream, answer));
         if (answer.outcome === 'failed') failSpan(span, answer.reason, answer.failure);
         else if (answer.outcome === 'partial') failSpan(span, `answered ${answer.code} with a partial subtree`, answer.code);
         return answer;

@@ -38,5 +38,5 @@ export interface UpstreamTransport {
   call(call: UpstreamCall): Promise<UpstreamAnswer>;
   describe(upstream: Upstream): CallDescription;
   /** The span attributes an answer adds (its status code, in the protocol's attribute). */
-  answerAttributes(answer: UpstreamAnswer): Attributes;
+  answerAttributes(upstream: Upstream, answer: UpstreamAnswer): Attributes;
 }

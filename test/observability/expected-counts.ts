@@ -12,8 +12,13 @@ export interface ExpectedCount {
   labels: Record<string, string>;
 }
 
-export function expectedCounts(config: PlatformConfig, { queueLeg }: { queueLeg: boolean }): ExpectedCount[] {
+/**
+ * `transport`: every hop over HTTP or over gRPC. The edge is asked over HTTP either way; a role called over gRPC counts its
+ * requests in the conventional gRPC series, and its callers' upstream outcome is the gRPC code.
+ */
+export function expectedCounts(config: PlatformConfig, { queueLeg, transport = 'http' }: { queueLeg: boolean; transport?: 'http' | 'grpc' }): ExpectedCount[] {
   const counts: ExpectedCount[] = [];
+  const grpcLabels = { grpc_service: 'greeting.v3.GreetingService', grpc_method: 'Greeting' };
   for (const [id, role] of Object.entries(config.services)) {
     if (role.consume) {
       if (!queueLeg) continue;
@@ -22,9 +27,17 @@ export function expectedCounts(config: PlatformConfig, { queueLeg }: { queueLeg:
       counts.push({ role: id, name: 'mongodb_operation_duration_seconds_count', labels: { collection: `${store.database}.${store.collection}`, result: 'ok' } });
       continue;
     }
-    counts.push({ role: id, name: 'http_server_requests_total', labels: { method: 'GET', route: '/api/greeting', status: '200' } });
-    counts.push({ role: id, name: 'http_server_request_duration_seconds_count', labels: { route: '/api/greeting', status: '200' } });
-    for (const up of role.upstreams) counts.push({ role: id, name: 'upstream_request_duration_seconds_count', labels: { upstream: up, outcome: '200' } });
+    if (transport === 'http' || role.edge) {
+      counts.push({ role: id, name: 'http_server_requests_total', labels: { method: 'GET', route: '/api/greeting', status: '200' } });
+      counts.push({ role: id, name: 'http_server_request_duration_seconds_count', labels: { route: '/api/greeting', status: '200' } });
+    } else {
+      counts.push({ role: id, name: 'grpc_server_handled_total', labels: { ...grpcLabels, grpc_code: 'OK' } });
+      counts.push({ role: id, name: 'grpc_server_handling_seconds_count', labels: grpcLabels });
+    }
+    for (const up of role.upstreams)
+      counts.push({ role: id, name: 'upstream_request_duration_seconds_count', labels: { upstream: up, outcome: transport === 'grpc' ? 'OK' : '200' } });
+    // gRPC's own client series has no upstream label: N calls per upstream.
+    if (transport === 'grpc' && role.upstreams.length === 1) counts.push({ role: id, name: 'grpc_client_handled_total', labels: { ...grpcLabels, grpc_code: 'OK' } });
     if (role.store) {
       const collection = `${role.store.database}.${role.store.collection}`;
       counts.push({ role: id, name: 'mongodb_operation_duration_seconds_count', labels: { collection, operation: 'insert', result: 'ok' } });

@@ -25,7 +25,9 @@ const PROTOCOL = (process.env.TEST_TRACE_PROTOCOL ?? 'zipkin') as TraceProtocol;
 if (PROTOCOL !== 'zipkin' && PROTOCOL !== 'otlp') throw new Error(`TEST_TRACE_PROTOCOL=${PROTOCOL}: want zipkin or otlp`);
 const SERVICES = Object.keys(config.services).map((id) => `service-${id}`).sort();
 
-await describeWithBackends('the trace of one request, read back from Jaeger (eight processes, real queue and store)', { mongo: 'use', rabbit: 'use', also: [missingTool(jaegerBinary)] }, ({ mongo, rabbit }, { test, beforeAll, afterAll }) => {
+// Every hop over HTTP, then over gRPC: the trace must join the same way whichever transport carries the context.
+for (const transport of ['http', 'grpc'] as const)
+await describeWithBackends(`the trace of one request over ${transport}, read back from Jaeger (eight processes, real queue and store)`, { mongo: 'use', rabbit: 'use', also: [missingTool(jaegerBinary)] }, ({ mongo, rabbit }, { test, beforeAll, afterAll }) => {
   const unexpected: string[] = [];
   let jaeger: Jaeger;
   let platform: ProcessPlatform;
@@ -43,6 +45,7 @@ await describeWithBackends('the trace of one request, read back from Jaeger (eig
         DRAIN_DELAY_MS: '0',
       },
       onUnexpectedExit: (id, how) => unexpected.push(`${id}: ${how}`),
+      transport,
     });
     await platform.start(30_000);
   }, 90_000);
@@ -92,7 +95,7 @@ await describeWithBackends('the trace of one request, read back from Jaeger (eig
     const n = 8;
     const before = await scrapeAll(config, (id) => platform.url(id));
     await Promise.all(Array.from({ length: n }, askA));
-    const expected = expectedCounts(config, WHOLE);
+    const expected = expectedCounts(config, { ...WHOLE, transport });
     // F acknowledges after A has answered: the message leg is asynchronous.
     let problems = countProblems(expected, before, await scrapeAll(config, (id) => platform.url(id)), n);
     for (const deadline = Date.now() + 10_000; problems.length > 0 && Date.now() < deadline; ) {

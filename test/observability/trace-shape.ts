@@ -40,7 +40,9 @@ export function traceProblems(config: PlatformConfig, spans: ZipkinSpan[], { que
     for (const up of role.upstreams) {
       const client = find(id, 'CLIENT', (s) => s.tags?.['peer.service'] === service(up), server);
       if (!client) continue;
-      if (client.tags?.['http.response.status_code'] !== '200') problems.push(`call ${id} -> ${up} answered ${client.tags?.['http.response.status_code']}`);
+      // Over HTTP the status is 200; over gRPC it is OK (code 0).
+      const status = client.tags?.['http.response.status_code'] ?? client.tags?.['rpc.grpc.status_code'];
+      if (status !== '200' && status !== '0') problems.push(`call ${id} -> ${up} answered ${status}`);
       visit(up, find(up, 'SERVER', () => true, client));
     }
     if (role.store) find(id, 'CLIENT', (s) => s.tags?.['db.collection.name'] === role.store!.collection && s.tags?.['db.namespace'] === role.store!.database, server);

@@ -32,6 +32,7 @@ export async function inMongo(url: string, target: StoreTarget): Promise<Greetin
       message: String(d.message),
       created: d.createdat instanceof Date ? d.createdat.toISOString() : String(d.createdat),
       hostname: String(d.hostname),
+      ...(d.version ? { version: String(d.version) } : {}),
     }));
   } finally {
     await client.close();

@@ -83,6 +83,8 @@ export interface ToolSpec {
   accepts: (version: string) => boolean;
   /** How to get the tool on a machine that cannot run the installer. */
   elsewhere: string;
+  /** The installer to name in the hint (default: install-observability.sh). */
+  install?: string;
 }
 
 export interface FoundTool {
@@ -98,7 +100,7 @@ export function requireTool(spec: ToolSpec): FoundTool {
   const fromEnv = process.env[spec.envVar];
   const locations = fromEnv ? [fromEnv] : [...spec.candidates, ...pathDirs.map((dir) => join(dir, spec.command))];
   const path = locations.find((candidate) => existsSync(candidate));
-  const fix = `To get it: ${OBSERVABILITY_INSTALL}; elsewhere: ${spec.elsewhere}; or point ${spec.envVar} at one.`;
+  const fix = `To get it: ${spec.install ?? OBSERVABILITY_INSTALL}; elsewhere: ${spec.elsewhere}; or point ${spec.envVar} at one.`;
   if (!path) {
     const looked = fromEnv ? `${spec.envVar}=${fromEnv} does not exist` : `looked at ${[...spec.candidates, 'PATH'].join(', ')}`;
     throw new ToolError(`${spec.command} ${spec.want} not found (${looked}). ${fix}`);
