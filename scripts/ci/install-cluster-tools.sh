@@ -4,7 +4,7 @@
 #     API server's storage; installed without starting a system etcd);
 #   - built from the Go module proxy into $TOOLS_BIN (scripts/ci/lib.sh, outside the clone so the next run finds them):
 #     kube-apiserver and istioctl from one module (cluster-tools/mesh), Tilt from another (cluster-tools/tilt).
-# The Go modules' go.mod and go.sum pin every version and checksum; `bash scripts/ci/cluster-tools/versions.sh` prints them.
+# The Go modules' go.mod and go.sum pin every version and checksum (scripts/ci/cluster-tools/README.md: versions, build times).
 # Debian ships kubectl as `kubernetes-client`; its 1.20 build embeds kustomize v2, which cannot read `components:`, so when the
 # kubectl found is that old, a current kustomize is built from its Go module (sigs.k8s.io/kustomize) instead.
 set -euo pipefail

@@ -19,6 +19,9 @@ export function reexecIsolated(): void {
   const ip = Bun.which('ip') ?? '/usr/sbin/ip';
   if (!unshare) throw new Error('unshare (util-linux) is needed to run the checks in a loopback-only network namespace');
   const asRoot = process.getuid?.() === 0;
+  const probe = spawnSync(unshare, [...(asRoot ? [] : ['--map-root-user']), '--net', 'true'], { encoding: 'utf8' });
+  if (probe.status !== 0)
+    throw new Error(`cannot create a network namespace (${probe.stderr.trim()}): run as root, or allow unprivileged user namespaces`);
   const args = [...(asRoot ? [] : ['--map-root-user']), '--net', '--', 'sh', '-c', `"${ip}" link set lo up && exec "$@"`, 'sh', process.execPath, ...process.argv.slice(1)];
   const child = spawnSync(unshare, args, { stdio: 'inherit', env: { ...process.env, [MARKER]: '1' } });
   if (child.error) throw new Error(`cannot start a network namespace: ${child.error.message}`);

@@ -17,7 +17,7 @@
  * --report         also writes every result as JSON
  * --keep           leaves the work directory (logs, rendered sets, kubeconfig) in place
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { checkAdmission } from './checks/admission';
@@ -29,8 +29,8 @@ import { checkUpgrade } from './checks/upgrade';
 import { startCluster, type Cluster } from './cluster';
 import { format, type CheckResult } from './findings';
 import { interfaces, isolated, reexecIsolated } from './isolate';
-import { run } from './processes';
-import { renderedSets } from './render';
+import { inPool, run } from './processes';
+import { renderedSets, type RenderedSet } from './render';
 import { ToolMissing, findTools, type Tools } from './tools';
 
 const REPOSITORY = resolve(import.meta.dir, '../..');
@@ -63,8 +63,8 @@ function parseArgs(argv: string[]): Options {
 
 /** The deploy/ tree the upgrade starts from, extracted into `into`, and how to name it. */
 function previousTree(root: string, from: string | undefined, into: string): { dir: string; label: string } {
+  if (from !== undefined && existsSync(join(resolve(from), 'deploy'))) return { dir: resolve(from), label: from };
   if (from !== undefined && !/^[\w~^./-]+$/.test(from)) throw new Error(`--upgrade-from: not a git ref or directory: ${from}`);
-  if (from !== undefined && run('test', ['-d', join(resolve(from), 'deploy')]).status === 0) return { dir: resolve(from), label: from };
   const git = (...args: string[]) => run('git', ['-C', root, ...args]);
   const ref = from ?? (git('rev-parse', '--verify', '-q', 'HEAD~1^{commit}').status === 0 ? 'HEAD~1' : 'HEAD');
   const commit = git('rev-parse', '--short', '--verify', `${ref}^{commit}`);
@@ -80,15 +80,24 @@ async function checkRoot(tools: Tools, cluster: Cluster, root: string, index: nu
   const results: CheckResult[] = [...istio.results];
   const sets = renderedSets(root, tools.kustomize, join(work, 'sets'), `v${index}`);
   const previous = previousTree(root, options.upgradeFrom, join(work, 'previous'));
-  const before = renderedSets(previous.dir, tools.kustomize, join(work, 'previous-sets'));
+  let before: RenderedSet[] = [];
+  try {
+    before = renderedSets(previous.dir, tools.kustomize, join(work, 'previous-sets'));
+  } catch (err) {
+    const message = `cannot render it, so the upgrade from it is unproven: ${(err as Error).message}`;
+    results.push({ name: `kube-apiserver: upgrade from ${previous.label}`, root, findings: [{ object: previous.label, message }], summary: 'not run' });
+  }
   // istioctl and Tilt run beside the applies: the API server is mostly idle waiting on them otherwise.
   const tree = tiltTree(root, work);
-  const offline = Promise.all([
-    ...sets.map((set) => checkValidate(tools, set, root)),
-    ...sets.map((set) => checkAnalyze(tools, set, istio, root)),
-    checkTiltfile(tools, cluster, tree, 'image', root),
-    checkTiltfile(tools, cluster, tree, 'live', root),
-  ]);
+  const offline = inPool(
+    [
+      ...sets.map((set) => () => checkValidate(tools, set, root)),
+      ...sets.map((set) => () => checkAnalyze(tools, set, istio, root)),
+      () => checkTiltfile(tools, cluster, tree, 'image', root),
+      () => checkTiltfile(tools, cluster, tree, 'live', root),
+    ],
+    2,
+  );
   for (const set of sets) results.push(await checkApply(cluster, set, root));
   for (const set of sets.filter((s) => s.shipped)) {
     const old = before.find((s) => s.shipped && s.overlay === set.overlay);
@@ -131,6 +140,9 @@ async function main(argv: string[]): Promise<number> {
   console.log(`${all.length - failed.length} checks passed, ${failed.length} failed, in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return failed.length === 0 ? 0 : 1;
 }
+
+// Interrupted, the gate still takes its servers down with it (exit handlers do not run on a signal's default action).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -59,6 +59,20 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** Runs the tasks, at most `width` at a time (two cores, shared: istioctl and Tilt beside the API server). */
+export async function inPool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, worker));
+  return results;
+}
+
 /** A long-running server whose output goes to a log file. */
 export class Server {
   private child?: ChildProcess;
