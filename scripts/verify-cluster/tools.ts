@@ -10,7 +10,7 @@ import { run } from './processes';
 
 export const INSTALL_HINT =
   'run `bash scripts/ci/install-cluster-tools.sh` (as root: it installs etcd from Debian and builds kube-apiserver, istioctl ' +
-  'and Tilt from the Go module proxy into the tool cache; about 25 minutes cold on two cores, seconds once cached)';
+  'and Tilt from the Go module proxy into the tool cache; 10 to 17 minutes cold on two shared cores, seconds once cached)';
 
 /** scripts/ci/lib.sh: TOOLS_DIR=${GREETING_MESH_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/greeting-mesh}, TOOLS_BIN=$TOOLS_DIR/bin. */
 export function toolsBin(env = process.env): string {
