@@ -10,7 +10,7 @@ import type { CheckResult, Finding } from '../findings';
 import type { RenderedSet } from '../render';
 
 /** The manager name the HPA controller's scale updates carry (it runs inside kube-controller-manager). */
-const HPA_MANAGER = 'kube-controller-manager';
+export const HPA_MANAGER = 'kube-controller-manager';
 
 function ownsReplicas(stored: K8sObject, manager: string): boolean {
   return (stored.metadata.managedFields as any[] | undefined ?? []).some(

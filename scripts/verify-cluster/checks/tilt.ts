@@ -9,7 +9,7 @@
  * off, Docker pointed at a socket that does not exist, and the gate's loopback API server as its kind cluster.
  */
 import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Cluster } from '../cluster';
 import { objectName } from '../kube-client';
 import { parseYamlStream } from '../render';
@@ -26,12 +26,13 @@ const PROGRESS = [
   /^Successfully loaded Tiltfile \(/,
 ];
 
+/** Top-level directories the Tiltfile never reads: build output, caches, results, and node_modules (linked instead). */
 const NOT_COPIED = new Set(['node_modules', '.git', 'dist', '.cache', 'test-results', 'bench']);
 
 /** A private copy of the tree for Tilt, sharing the root's node_modules (the Tiltfile runs the render with its Bun). */
 export function tiltTree(root: string, work: string): string {
   const tree = join(work, 'tilt-tree');
-  cpSync(root, tree, { recursive: true, filter: (src) => src === root || !NOT_COPIED.has(basename(src)) });
+  cpSync(root, tree, { recursive: true, filter: (src) => dirname(src) !== root || !NOT_COPIED.has(basename(src)) });
   symlinkSync(join(root, 'node_modules'), join(tree, 'node_modules'));
   return tree;
 }

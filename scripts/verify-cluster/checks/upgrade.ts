@@ -9,8 +9,7 @@ import type { Cluster } from '../cluster';
 import { objectName } from '../kube-client';
 import type { CheckResult, Finding } from '../findings';
 import type { RenderedSet } from '../render';
-
-const HPA_MANAGER = 'kube-controller-manager';
+import { HPA_MANAGER } from './kubernetes';
 
 export async function checkUpgrade(
   cluster: Cluster,
