@@ -26,13 +26,14 @@ export interface RenderedSet {
   overlay: (typeof OVERLAYS)[number];
 }
 
-export function parseYamlStream(text: string): K8sObject[] {
+/** Every document of a YAML stream (kustomize's or istioctl's output), empty documents dropped; a syntax error throws. */
+export function parseYamlStream<T = K8sObject>(text: string): T[] {
   return parseAllDocuments(text)
     .map((doc) => {
       if (doc.errors.length > 0) throw new Error(doc.errors.map((e) => e.message).join('\n'));
-      return doc.toJS() as K8sObject | null;
+      return doc.toJS() as T | null;
     })
-    .filter((o): o is K8sObject => o !== null);
+    .filter((o): o is T => o !== null);
 }
 
 export function kustomizeBuild(kustomize: string[], dir: string): K8sObject[] {

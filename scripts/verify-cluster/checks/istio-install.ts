@@ -64,6 +64,8 @@ export async function installIstioCrds(tools: Tools, cluster: Cluster, root: str
 export async function installIstio(tools: Tools, cluster: Cluster, root: string, work: string): Promise<IstioInstall> {
   mkdirSync(work, { recursive: true });
   const install: IstioInstall = { manifest: {}, meshConfig: {}, results: [] };
+  // For real even before a dry run: a dry run into a namespace that does not exist is refused.
+  await applyAll(cluster.client, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } }]);
   for (const overlay of OVERLAYS) {
     const file = operatorFile(overlay);
     const findings: Finding[] = [];
@@ -86,9 +88,8 @@ export async function installIstio(tools: Tools, cluster: Cluster, root: string,
     findings.push(...conversionWebhooks(objects));
     const applicable = objects.filter((o) => !NEVER_APPLIED.has(o.kind) && o.spec?.conversion?.strategy !== 'Webhook');
     const skipped = objects.filter((o) => NEVER_APPLIED.has(o.kind)).map(objectName);
-    const namespace: K8sObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } };
     const dryRun = overlay !== 'kind';
-    const applied = await applyAll(cluster.client, [namespace, ...applicable], { dryRun });
+    const applied = await applyAll(cluster.client, applicable, { dryRun });
     findings.push(...applied.findings);
     if (!dryRun) {
       findings.push(...(await readBack(cluster.client, applied.applied)).findings);
@@ -99,7 +100,7 @@ export async function installIstio(tools: Tools, cluster: Cluster, root: string,
       name,
       root,
       findings,
-      summary: `${applied.applied.length - 1}/${applicable.length} objects ${dryRun ? 'accepted in a dry run' : 'applied'}; not applied: ${skipped.join(', ') || 'none'}`,
+      summary: `${applied.applied.length}/${applicable.length} objects ${dryRun ? 'accepted in a dry run' : 'applied'}; not applied: ${skipped.join(', ') || 'none'}`,
     });
   }
   return install;
