@@ -125,7 +125,9 @@ YAML
   fi
   run kubectl apply -f deploy/gke/namespace.yaml
   create_backends_secret
-  run kubectl apply -k "$RELEASE_DIR"
+  # Server-side apply, as `npm run verify:cluster` proves it against a real API server (same field manager): the
+  # HorizontalPodAutoscalers keep owning `replicas` across upgrades, and an immutable-field change is refused, not half-applied.
+  run kubectl apply --server-side --field-manager=greeting-mesh --force-conflicts -k "$RELEASE_DIR"
   run kubectl -n "$NAMESPACE" wait deployment -l component=service --for condition=Available --timeout 600s
 }
 

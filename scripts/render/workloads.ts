@@ -1,10 +1,11 @@
 /**
- * The Kubernetes objects of one role: its ServiceAccount (its mesh identity), its Service and its Deployment, with exactly the
- * environment that role needs and nothing it does not.
+ * The Kubernetes objects of one role: its ServiceAccount (its mesh identity), its Service, its Deployment, with exactly the
+ * environment that role needs and nothing it does not, and its PodDisruptionBudget.
  */
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IIoK8sApiCoreV1Probe as Probe } from 'kubernetes-models/v1/Probe';
 import { backendNeeds, roleReplicas, roleVersion } from '../../src/config/facts';
@@ -52,8 +53,11 @@ export function shutdownSeconds(config: PlatformConfig): number {
   return Math.ceil((config.defaults.drainDelayMs + config.defaults.shutdownTimeoutMs) / 1000);
 }
 
-export function roleObjects(config: PlatformConfig, id: string): [IServiceAccount, IService, IDeployment] {
-  return [serviceAccount(id), service(id), deployment(config, id)];
+export function roleObjects(
+  config: PlatformConfig,
+  id: string,
+): [IServiceAccount, IService, IDeployment, IPodDisruptionBudget] {
+  return [serviceAccount(id), service(id), deployment(config, id), disruptionBudget(id)];
 }
 
 function serviceAccount(id: string): IServiceAccount {
@@ -75,6 +79,21 @@ function service(id: string): IService {
       selector: selectorLabels(id),
       ports: [{ name: HTTP_PORT_NAME, port: HTTP_PORT, targetPort: HTTP_PORT_NAME, protocol: 'TCP', appProtocol: 'http' }],
     },
+  };
+}
+
+/**
+ * A node drain (a GKE node upgrade, an autoscaler scale-down) evicts at most one of the role's pods at a time, so a role with
+ * two or more replicas always keeps one serving. `maxUnavailable` rather than `minAvailable` keeps that true at any replica
+ * count the HPA picks, and never blocks a drain of a role running one replica. A pod that is not ready serves nothing, so
+ * evicting it costs nothing: AlwaysAllow keeps a crash-looping pod from stalling an upgrade.
+ */
+function disruptionBudget(id: string): IPodDisruptionBudget {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: workloadName(id), labels: selectorLabels(id) },
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(id) }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
   };
 }
 

@@ -154,6 +154,20 @@ for (const overlay of OVERLAYS) {
       }
     });
 
+    test('a node drain evicts one pod of a role at a time: one PodDisruptionBudget per role, selecting exactly its pods', () => {
+      const budgets = ofKind(objects, 'PodDisruptionBudget');
+      expect(budgets.length).toBe(deployments.length);
+      for (const d of deployments) {
+        const selecting = budgets.filter((b) => matches(b.spec.selector.matchLabels, d.spec.template.metadata.labels));
+        expect({ role: roleOf(d), budgets: selecting.map((b) => b.metadata.name) }).toEqual({ role: roleOf(d), budgets: [d.metadata.name] });
+        const others = workloads(objects).filter((w) => w !== d && matches(selecting[0]!.spec.selector.matchLabels, w.spec.template.metadata.labels));
+        expect(others).toEqual([]);
+        // maxUnavailable 1 never blocks a drain (minAvailable equal to the replica count would), and leaves one pod of two serving.
+        expect(selecting[0]!.spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+        expect(selecting[0]!.spec.minAvailable).toBeUndefined();
+      }
+    });
+
     test('every Deployment is hardened, and its grace period covers the drain delay and the shutdown budget', () => {
       for (const d of deployments) {
         const pod = d.spec.template.spec;

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseYamlStream as parseYaml } from '../../scripts/verify-cluster/render';
 
 export const ROOT = join(import.meta.dir, '..', '..');
 
@@ -49,12 +49,7 @@ export function kustomize(dir: string, root = ROOT): K8sObject[] {
 }
 
 export function parseYamlStream(text: string): K8sObject[] {
-  return parseAllDocuments(text)
-    .map((doc) => {
-      if (doc.errors.length > 0) throw new Error(doc.errors.map((e) => e.message).join('\n'));
-      return doc.toJS() as K8sObject | null;
-    })
-    .filter((o): o is K8sObject => o !== null);
+  return parseYaml<K8sObject>(text);
 }
 
 export function ofKind(objects: K8sObject[], kind: string): K8sObject[] {

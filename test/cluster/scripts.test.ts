@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { FIELD_MANAGER } from '../../scripts/verify-cluster/kube-client';
 import { ROOT, kustomize, serviceDeployments } from './manifests';
 
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', '.cache']);
@@ -87,7 +88,7 @@ describe('deploy/gke/deploy.sh --dry-run', () => {
       ['kubectl apply -f deploy/gke/namespace.yaml'],
       ['kubectl -n dev create secret generic greeting-mesh-backends'],
       ['kubectl apply -f', 'secret.yaml'],
-      ['kubectl apply -k deploy/.release'],
+      ['kubectl apply --server-side --field-manager=greeting-mesh --force-conflicts -k deploy/.release'],
       ['kubectl -n dev wait deployment -l component=service'],
       ['kubectl -n istio-system get service istio-ingressgateway'],
     ];
@@ -119,6 +120,11 @@ describe('deploy/gke/deploy.sh --dry-run', () => {
     const noProject = deploy(['--dry-run', 'up'], { ...settings, PROJECT_ID: '' });
     expect(noProject.status).not.toBe(0);
     expect(noProject.stderr).toContain('PROJECT_ID');
+  });
+
+  test('applies server-side as the field manager the cluster gate proves the upgrade semantics for', () => {
+    const script = readFileSync(join(ROOT, 'deploy/gke/deploy.sh'), 'utf8');
+    expect(script).toContain(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -k "$RELEASE_DIR"`);
   });
 
   test('the release overlay it writes renders deploy/gke with the pushed image on every service', () => {
