@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config/settings';
 import { commandFor } from './artifacts';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { machine, scenarioText, startupText, targetsText, writeReport, type BenchReport } from './report';
-import { runScenario, type ScenarioResult } from './scenario';
+import { labelOf, runScenario, type ScenarioResult } from './scenario';
 import { measureStartup, type StartupSample } from './startup';
 import { checkTargets } from './targets';
 
@@ -41,7 +41,7 @@ async function bench(options: BenchOptions): Promise<number> {
   }
   let failed = 0;
   for (const scenario of options.scenarios) {
-    const label = `${scenario.artifact}/${scenario.backends}/tracing-${scenario.tracing}`;
+    const label = labelOf(scenario);
     progress(`scenario ${label}`);
     try {
       const result: ScenarioResult = await runScenario(config, options, scenario, (msg) => progress(`  ${msg}`));

@@ -7,15 +7,19 @@ import { parseArgs } from 'node:util';
 export const ARTIFACTS = ['binary', 'source', 'node'] as const;
 export const BACKENDS = ['memory', 'url', 'local'] as const;
 export const TRACING = ['off', 'on'] as const;
+export const TRANSPORTS = ['http', 'grpc'] as const;
 
 export type Artifact = (typeof ARTIFACTS)[number];
 export type Backends = (typeof BACKENDS)[number];
 export type Tracing = (typeof TRACING)[number];
+export type TransportName = (typeof TRANSPORTS)[number];
 
 export interface Scenario {
   artifact: Artifact;
   backends: Backends;
   tracing: Tracing;
+  /** Every hop between roles over this transport (the edge is asked over HTTP either way). */
+  transport: TransportName;
 }
 
 export interface BenchOptions {
@@ -44,6 +48,7 @@ export const USAGE = `Usage: bun bench/main.ts [options]
                          starts; install them with scripts/ci/install-backends.sh); default memory
   --tracing LIST         off | on (full sampling to a local stand-in collector); default off
   --artifact LIST        binary (dist/greeting-mesh) | source (bun src/service.ts) | node (dist/node/service.js); default binary
+  --transport LIST       http | grpc: every hop between roles over it (the edge is asked over HTTP); default http
   --startup-runs N       exec-to-ready measurements per role and artifact (default 3, 0 to skip)
   --drain-timeout S      wait this long for F to store what D published (default 30)
   --out DIR              where the JSON and HTML results go (default bench/results)
@@ -81,8 +86,10 @@ export function parseOptions(argv: string[], defaultOutDir: string): BenchOption
   const artifacts = list('artifact', values.artifact, ARTIFACTS);
   const backends = list('backends', values.backends, BACKENDS);
   const tracing = list('tracing', values.tracing, TRACING);
+  const transports = list('transport', values.transport, TRANSPORTS);
   const scenarios: Scenario[] = [];
-  for (const artifact of artifacts) for (const b of backends) for (const t of tracing) scenarios.push({ artifact, backends: b, tracing: t });
+  for (const artifact of artifacts)
+    for (const b of backends) for (const t of tracing) for (const transport of transports) scenarios.push({ artifact, backends: b, tracing: t, transport });
   return {
     concurrency: number('concurrency', values.concurrency, 1, true),
     durationS,
@@ -111,6 +118,7 @@ function parse(argv: string[]) {
       backends: { type: 'string', default: 'memory' },
       tracing: { type: 'string', default: 'off' },
       artifact: { type: 'string', default: 'binary' },
+      transport: { type: 'string', default: 'http' },
       'startup-runs': { type: 'string', default: '3' },
       'drain-timeout': { type: 'string', default: '30' },
       out: { type: 'string' },

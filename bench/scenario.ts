@@ -3,6 +3,7 @@
  * memory, warm up, load the chain while counting each role's CPU, check the data plane drained, load one role's trivial route
  * for the ceiling, then stop everything and collect what the span collector received.
  */
+import { edgeRole } from '../src/config/facts';
 import type { PlatformConfig } from '../src/config/schema';
 import { ProcessPlatform } from '../src/platform/processes';
 import { commandFor } from './artifacts';
@@ -90,14 +91,14 @@ function threadDelta(before: Record<string, number>, after: Record<string, numbe
 }
 
 export function labelOf(s: Scenario): string {
-  return `${s.artifact}/${s.backends}/tracing-${s.tracing}`;
+  return `${s.artifact}/${s.backends}/tracing-${s.tracing}/${s.transport}`;
 }
 
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /** The role the load enters by; the ceiling run loads its trivial route, so both runs cross the same process boundary. */
 function edgeOf(config: PlatformConfig): string {
-  return Object.keys(config.services).find((id) => config.services[id]!.edge) ?? Object.keys(config.services)[0]!;
+  return edgeRole(config);
 }
 
 async function firstAnswer(url: string, expectedEntries: number): Promise<void> {
@@ -137,6 +138,7 @@ export async function runScenario(
         ...(dataPlane.real ? {} : { MEMORY_QUEUE_LIMIT: '5000000' }),
       },
       onUnexpectedExit: (id, how) => unexpected.push(`${id} exited (${how})`),
+      transport: scenario.transport,
     });
     progress(`starting eight roles (${command.join(' ')})`);
     await platform.start(60_000);

@@ -32,7 +32,7 @@ export function checkTargets(results: ScenarioResult[], startup: Record<string, 
     }
     checks.push({ target: 'zero errors and non-2xx', scenario: r.label, measured: `${r.chain.errors} errors, ${r.chain.non2xx} non-2xx`, met: errorsOf(r) === 0 });
     if (tracing === 'on') {
-      const off = results.find((o) => o.scenario.artifact === r.scenario.artifact && o.scenario.backends === backends && o.scenario.tracing === 'off');
+      const off = results.find((o) => o.scenario.artifact === r.scenario.artifact && o.scenario.backends === backends && o.scenario.transport === r.scenario.transport && o.scenario.tracing === 'off');
       if (off) {
         const share = r.chain.requestsPerSecond / off.chain.requestsPerSecond;
         checks.push({ target: `tracing on >= ${TARGETS.tracingShare * 100}% of off`, scenario: r.label, measured: `${Math.round(share * 100)}%`, met: share >= TARGETS.tracingShare });

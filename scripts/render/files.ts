@@ -11,6 +11,7 @@ import { horizontalPodAutoscalers, replicaRemovalPatches } from './autoscaling';
 import { COMPOSE_ENV_EXAMPLE, COMPOSE_FILE, composeEnvExample, composeProject } from './compose';
 import { GENERATED_DIRS, workloadName } from './layout';
 import { backendPolicies, callGraphPolicies, destinationRules, ingressVirtualService, meshVirtualServices } from './mesh';
+import { grpcTransportComponent } from './grpc-transport';
 import { roleObjects } from './workloads';
 
 const HEADER =
@@ -49,6 +50,10 @@ export function renderFiles(config: PlatformConfig): RenderedFiles {
     patches: replicaRemovalPatches(config),
   });
   directory(files, GENERATED_DIRS.backendPolicies, { 'authorization-policies-backends.yaml': backendPolicies(config) });
+  const grpc = grpcTransportComponent(config);
+  const grpcPatches = { 'deployments-grpc.yaml': grpc.deployments, 'services-grpc.yaml': grpc.services, 'authorization-policies-call-graph-grpc.yaml': grpc.policies };
+  for (const [name, objects] of Object.entries(grpcPatches)) files.set(join(GENERATED_DIRS.grpcTransport, name), yamlDocs(objects));
+  files.set(join(GENERATED_DIRS.grpcTransport, 'kustomization.yaml'), kustomization('Component', { patches: Object.keys(grpcPatches).map((path) => ({ path })) }));
   // Single files in a hand-kept directory (its README, the user's .env): no leftover scan there.
   files.set(COMPOSE_FILE, `${HEADER}# Run: docker compose -f ${COMPOSE_FILE} up --build (see deploy/compose/README.md).\n${yaml(composeProject(config))}`);
   files.set(COMPOSE_ENV_EXAMPLE, composeEnvExample(config));

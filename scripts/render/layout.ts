@@ -4,6 +4,7 @@
  * (names, URLs, needs) from src/config/facts.ts, shared with the service; these do not vary by role.
  */
 import { upstreamEnvName, workloadName } from '../../src/config/facts';
+import type { Transport } from '../../src/config/schema';
 import { probePath } from '../../src/http/routes';
 import { GREETING_PATH } from '../../src/http/wire';
 
@@ -22,6 +23,9 @@ export const IMAGE = 'greeting-mesh';
 /** Every pod listens here, whatever its local-platform port in the config. */
 export const HTTP_PORT = 8080;
 export const HTTP_PORT_NAME = 'http';
+/** Where a pod that is called over gRPC serves it (the original's gRPC variant's port), named as Istio expects. */
+export const GRPC_PORT = 50051;
+export const GRPC_PORT_NAME = 'grpc';
 
 /** The numeric user of the runtime image (distroless `nonroot`); numeric so `runAsNonRoot` can be verified by the kubelet. */
 export const RUN_AS_USER = 65532;
@@ -65,8 +69,8 @@ export function principal(serviceAccount: string, namespace = NAMESPACE): string
  * namespace an overlay picks; with the default `ndots: 5` it is also the first search-list name tried, where a
  * `service-b.dev.svc.cluster.local` (four dots, no trailing dot) would first be tried with every search suffix appended.
  */
-export function upstreamUrl(id: string): string {
-  return `http://${workloadName(id)}:${HTTP_PORT}`;
+export function upstreamUrl(id: string, transport: Transport = 'http'): string {
+  return transport === 'grpc' ? `grpc://${workloadName(id)}:${GRPC_PORT}` : `http://${workloadName(id)}:${HTTP_PORT}`;
 }
 
 
@@ -76,4 +80,5 @@ export const GENERATED_DIRS = {
   mesh: 'deploy/istio/generated',
   autoscaling: 'deploy/gke/generated',
   backendPolicies: 'deploy/components/in-cluster-backends/generated',
+  grpcTransport: 'deploy/components/grpc-transport/generated',
 } as const;

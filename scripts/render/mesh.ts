@@ -6,8 +6,9 @@
 import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import type { IAuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
-import { edgeRole } from '../../src/config/facts';
-import type { PlatformConfig } from '../../src/config/schema';
+import { edgeRole, edgeTransport } from '../../src/config/facts';
+import type { PlatformConfig, Transport } from '../../src/config/schema';
+import { GREETING_METHOD } from '../../src/grpc/names';
 import { corsPolicy } from '../../src/http/cors-policy';
 import { GATEWAY, HTTP_PORT, INGRESS_PRINCIPAL, MONGODB, PATHS, RABBITMQ, principal, workloadName } from './layout';
 import { roleVersion, usesMongo, usesRabbitmq } from './workloads';
@@ -112,8 +113,16 @@ export function destinationRules(config: PlatformConfig): DestinationRule[] {
   }));
 }
 
-/** One ALLOW per call-graph edge: the caller's identity, and for role-to-role calls only the one request the caller makes. */
-export function callGraphPolicies(config: PlatformConfig): AuthorizationPolicy[] {
+/** The one request a role makes of another, as the mesh sees it over each transport. */
+function greetingOperation(transport: Transport) {
+  return transport === 'grpc' ? { methods: ['POST'], paths: [GREETING_METHOD] } : { methods: ['GET'], paths: [PATHS.greeting] };
+}
+
+/**
+ * One ALLOW per call-graph edge: the caller's identity, and for role-to-role calls only the one request the caller makes,
+ * over the transport it makes it with (`everyHop`: as if every call went over that one).
+ */
+export function callGraphPolicies(config: PlatformConfig, everyHop?: Transport): AuthorizationPolicy[] {
   return callGraph(config).map((edge) => ({
     apiVersion: 'security.istio.io/v1',
     kind: 'AuthorizationPolicy',
@@ -126,7 +135,7 @@ export function callGraphPolicies(config: PlatformConfig): AuthorizationPolicy[]
           ? { from: [{ source: { principals: [callerPrincipal(edge.from)] } }] }
           : {
               from: [{ source: { principals: [callerPrincipal(edge.from)] } }],
-              to: [{ operation: { methods: ['GET'], paths: [PATHS.greeting] } }],
+              to: [{ operation: greetingOperation(edgeTransport(config, edge.from, edge.to, everyHop)) }],
             },
       ],
     },

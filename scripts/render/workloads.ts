@@ -8,11 +8,13 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IIoK8sApiCoreV1Probe as Probe } from 'kubernetes-models/v1/Probe';
-import { backendNeeds, roleReplicas, roleVersion } from '../../src/config/facts';
-import type { PlatformConfig } from '../../src/config/schema';
+import { backendNeeds, edgeTransport, roleReplicas, roleVersion, servesGrpc } from '../../src/config/facts';
+import type { PlatformConfig, Transport } from '../../src/config/schema';
 import {
   BACKENDS_SECRET,
   COMPONENT_LABEL,
+  GRPC_PORT,
+  GRPC_PORT_NAME,
   HTTP_PORT,
   HTTP_PORT_NAME,
   IMAGE,
@@ -53,11 +55,13 @@ export function shutdownSeconds(config: PlatformConfig): number {
   return Math.ceil((config.defaults.drainDelayMs + config.defaults.shutdownTimeoutMs) / 1000);
 }
 
+/** `everyHop`: render as if every call went over this transport (the grpc-transport component's objects). */
 export function roleObjects(
   config: PlatformConfig,
   id: string,
+  everyHop?: Transport,
 ): [IServiceAccount, IService, IDeployment, IPodDisruptionBudget] {
-  return [serviceAccount(id), service(id), deployment(config, id), disruptionBudget(id)];
+  return [serviceAccount(id), service(id, servesGrpc(config, id, everyHop)), deployment(config, id, everyHop), disruptionBudget(id)];
 }
 
 function serviceAccount(id: string): IServiceAccount {
@@ -70,15 +74,18 @@ function serviceAccount(id: string): IServiceAccount {
   };
 }
 
-function service(id: string): IService {
+/** A role called over gRPC has a second port, named and typed so Istio treats it as gRPC (HTTP/2), not as TCP. */
+export function servicePorts(grpc: boolean): NonNullable<NonNullable<IService['spec']>['ports']> {
+  const http = { name: HTTP_PORT_NAME, port: HTTP_PORT, targetPort: HTTP_PORT_NAME, protocol: 'TCP' as const, appProtocol: 'http' };
+  return grpc ? [http, { name: GRPC_PORT_NAME, port: GRPC_PORT, targetPort: GRPC_PORT_NAME, protocol: 'TCP', appProtocol: 'grpc' }] : [http];
+}
+
+function service(id: string, grpc: boolean): IService {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: workloadName(id), labels: selectorLabels(id) },
-    spec: {
-      selector: selectorLabels(id),
-      ports: [{ name: HTTP_PORT_NAME, port: HTTP_PORT, targetPort: HTTP_PORT_NAME, protocol: 'TCP', appProtocol: 'http' }],
-    },
+    spec: { selector: selectorLabels(id), ports: servicePorts(grpc) },
   };
 }
 
@@ -101,7 +108,7 @@ function secretEnv(name: string, key: string): EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: BACKENDS_SECRET, key } } };
 }
 
-export function roleEnv(config: PlatformConfig, id: string): EnvVar[] {
+export function roleEnv(config: PlatformConfig, id: string, everyHop?: Transport): EnvVar[] {
   const role = config.services[id]!;
   const d = config.defaults;
   const env: EnvVar[] = [
@@ -115,7 +122,8 @@ export function roleEnv(config: PlatformConfig, id: string): EnvVar[] {
     { name: 'SHUTDOWN_TIMEOUT_MS', value: String(d.shutdownTimeoutMs) },
     { name: 'ZIPKIN_URL', value: ZIPKIN_URL },
   ];
-  for (const up of role.upstreams) env.push({ name: upstreamEnvName(up), value: upstreamUrl(up) });
+  if (servesGrpc(config, id, everyHop)) env.push({ name: 'GRPC_PORT', value: String(GRPC_PORT) });
+  for (const up of role.upstreams) env.push({ name: upstreamEnvName(up), value: upstreamUrl(up, edgeTransport(config, id, up, everyHop)) });
   const queue = role.publish?.queue ?? role.consume?.queue;
   if (queue !== undefined) env.push({ name: 'QUEUE_NAME', value: queue });
   if (usesMongo(config, id)) env.push(secretEnv('MONGO_CONN', MONGO_SECRET_KEY));
@@ -127,8 +135,24 @@ function httpProbe(path: string, timing: Omit<Probe, 'httpGet'>): Probe {
   return { httpGet: { path, port: HTTP_PORT_NAME }, ...timing };
 }
 
-function deployment(config: PlatformConfig, id: string): IDeployment {
+/**
+ * Readiness over the transport the role's callers use: a role called over gRPC is asked by Kubernetes' native gRPC probe
+ * (grpc.health.v1, which says NOT_SERVING exactly when /api/ready answers 503); liveness and start-up stay on HTTP, which
+ * every role serves.
+ */
+export function readinessProbe(grpc: boolean): Probe {
+  const timing = { periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 1 };
+  return grpc ? { grpc: { port: GRPC_PORT }, ...timing } : httpProbe(PATHS.readiness, timing);
+}
+
+export function containerPorts(grpc: boolean) {
+  const http = { name: HTTP_PORT_NAME, containerPort: HTTP_PORT, protocol: 'TCP' as const };
+  return grpc ? [http, { name: GRPC_PORT_NAME, containerPort: GRPC_PORT, protocol: 'TCP' as const }] : [http];
+}
+
+function deployment(config: PlatformConfig, id: string, everyHop?: Transport): IDeployment {
   const role = config.services[id]!;
+  const grpc = servesGrpc(config, id, everyHop);
   const resources = role.resources ?? config.defaults.resources;
   const shutdown = shutdownSeconds(config);
   return {
@@ -172,13 +196,13 @@ function deployment(config: PlatformConfig, id: string): IDeployment {
               name: 'service',
               image: IMAGE,
               imagePullPolicy: 'IfNotPresent',
-              ports: [{ name: HTTP_PORT_NAME, containerPort: HTTP_PORT, protocol: 'TCP' }],
-              env: roleEnv(config, id),
+              ports: containerPorts(grpc),
+              env: roleEnv(config, id, everyHop),
               // Up to 30 s to listen; liveness only starts counting after that.
               startupProbe: httpProbe(PATHS.startup, { periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 30 }),
               livenessProbe: httpProbe(PATHS.liveness, { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 }),
               // Checked well inside the drain delay, so a pod that stops being ready leaves the endpoints before it stops.
-              readinessProbe: httpProbe(PATHS.readiness, { periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 1 }),
+              readinessProbe: readinessProbe(grpc),
               resources: {
                 requests: { cpu: resources.requests.cpu, memory: resources.requests.memory },
                 limits: { cpu: resources.limits.cpu, memory: resources.limits.memory },

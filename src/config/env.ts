@@ -34,6 +34,8 @@ export interface EnvSettings {
   allowedOrigins?: string[];
   /** SERVICE_<X>_URL, keyed by lower-case role id; a `grpc://` URL is called over gRPC. */
   upstreamUrls: Record<string, string>;
+  /** GREETING_SHAPE: the edge's answer as the REST array or the gRPC variant's gateway JSON. */
+  greetingShape?: 'array' | 'gateway';
   /** TRANSPORT: every hop over this transport, whatever the config says (`npm start -- --transport grpc`). */
   transport?: Transport;
   /** GRPC_PORT: serve gRPC on this port (a pod that is called over gRPC gets 50051). */
@@ -149,6 +151,7 @@ export function readEnv(env: Env = process.env): EnvSettings {
     allowedOrigins: origins('ALLOWED_ORIGINS'),
     upstreamUrls,
     transport: oneOf('TRANSPORT', ['http', 'grpc'] as const),
+    greetingShape: oneOf('GREETING_SHAPE', ['array', 'gateway'] as const),
     grpcPort: int('GRPC_PORT', 1, 65_535),
     mongoUrl: url('MONGO_CONN', ['mongodb:', 'mongodb+srv:']),
     rabbitmqUrl: url('RABBITMQ_CONN', ['amqp:', 'amqps:']),

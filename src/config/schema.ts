@@ -39,6 +39,11 @@ export const EdgeOptions = t.Object(
     allowCredentials: t.Boolean({ default: false }),
     /** `/api/request-echo` answers 413 above this many body bytes. */
     echoBodyLimitBytes: t.Integer({ minimum: 0, default: 65536 }),
+    /**
+     * How `GET /api/greeting` shapes its answer: the REST variant's bare array, or `gateway`, the original gRPC variant's
+     * grpc-gateway JSON `{"greeting": [...]}` that its UI reads (GREETING_SHAPE).
+     */
+    greetingShape: t.Union([t.Literal('array'), t.Literal('gateway')], { default: 'array' }),
   },
   { additionalProperties: false },
 );

@@ -109,6 +109,7 @@ export function resolveRole(config: PlatformConfig, id: string, env: EnvSettings
     edge: role.edge && {
       ...role.edge,
       allowedOrigins: env.allowedOrigins ?? role.edge.allowedOrigins,
+      greetingShape: env.greetingShape ?? role.edge.greetingShape,
     },
     chaos: {
       latencyMs: env.chaosLatencyMs ?? role.chaos?.latencyMs ?? 0,

@@ -23,12 +23,12 @@ import { file_greeting_v3_greeting, GreetingService, type GreetingRequest, type 
 import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_pb';
 import { file_grpc_reflection_v1_reflection, ServerReflection } from './gen/grpc/reflection/v1/reflection_pb';
 import { HealthService } from './health';
+import { GREETING_METHOD, GREETING_SERVICE } from './names';
 import type { GrpcMetrics } from './metrics';
 import { REFLECTION_V1, REFLECTION_V1ALPHA, ReflectionIndex } from './reflection';
 import { CODE_OF, DETAILS_KEY, OUTCOME_KEY, partialDetails, TIMING_KEY } from './wire';
 
-export const GREETING_SERVICE = GreetingService.typeName;
-export const GREETING_METHOD = `/${GREETING_SERVICE}/${GreetingService.method.greeting.name}`;
+export { GREETING_METHOD, GREETING_SERVICE };
 
 /** The tracing headers of a call, as metadata: what serveRequest reads, checks and completes. */
 class MetadataBag implements HeaderBag {

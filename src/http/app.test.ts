@@ -194,3 +194,20 @@ describe('edge role', () => {
     expect(byId.f!.store).toBe('service-f.messages');
   });
 });
+
+describe("the gRPC variant's gateway shape at the edge (GREETING_SHAPE=gateway)", () => {
+  test('the greetings in `greeting`, an error entry in `upstreamError` with its position, and the same status as the array', async () => {
+    const ok = [{ id: '3b1d2c4e-5f60-4a7b-8c9d-0e1f2a3b4c5d', service: 'Service C', message: 'hi', created: new Date().toISOString(), hostname: 'h' }];
+    const b = upstreamServer({ status: 503, body: { error: 'down' } });
+    const c = upstreamServer({ body: ok });
+    servers.push(b, c);
+    const a = roleUnderTest('a', { SERVICE_B_URL: b.url, SERVICE_C_URL: c.url, GREETING_SHAPE: 'gateway' });
+    const response = await a.get('/api/greeting');
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as { greeting: { service: string; version: string }[]; upstreamError: { service: string; error: string; upstream: string; position: number }[] };
+    expect(body.greeting.map((g) => g.service)).toEqual(['Service C', 'Service A']);
+    // Every field emitted, as protojson does: the original's C sent no version, so it is empty.
+    expect(body.greeting.map((g) => g.version)).toEqual(['', 'v1']);
+    expect(body.upstreamError).toEqual([{ service: 'Service B', error: 'answered 503: down', upstream: b.url, position: 0 }]);
+  });
+});

@@ -13,7 +13,7 @@ import { uiPage } from '../ui/page';
 import { requestEcho } from './request-echo';
 import { statusCode } from './status-code';
 import { formatTimings } from '../greeting';
-import { GREETING_PATH, STATUS_OF } from './wire';
+import { gatewayShape, GREETING_PATH, STATUS_OF } from './wire';
 
 /** What a route's handler is given: the request, its path parameters, and what the per-request work learnt of it. */
 export interface RouteContext {
@@ -53,7 +53,7 @@ export const ROUTES: readonly Route[] = [
     purpose: 'upstream greetings then our own',
     async handle(deps, { scope }) {
       const answer = await deps.greet(scope.forward);
-      const body = 'entries' in answer ? answer.entries : answer.error;
+      const body = 'entries' in answer ? (deps.edge?.greetingShape === 'gateway' ? gatewayShape(answer.entries) : answer.entries) : answer.error;
       return new Response(JSON.stringify(body), {
         status: STATUS_OF[answer.outcome],
         headers: { 'content-type': 'application/json;charset=utf-8', 'server-timing': formatTimings(answer.timings) },

@@ -14,6 +14,20 @@ export const GREETING_PATH = '/api/greeting';
 
 export const STATUS_OF: Record<RoleAnswer['outcome'], number> = { whole: 200, partial: 502, refused: 503, failed: 500 };
 
+/**
+ * The original gRPC variant's answer as its grpc-gateway wrote it (protojson, every field emitted): the greetings in
+ * `greeting`, and ours in `upstreamError`, each with its position (how many greetings come before it).
+ */
+export function gatewayShape(entries: GreetingEntry[]) {
+  const greeting: GreetingEntry[] = [];
+  const upstreamError: (GreetingEntry & { position: number })[] = [];
+  for (const entry of entries) {
+    if (isUpstreamError(entry)) upstreamError.push({ ...entry, position: greeting.length });
+    else greeting.push({ version: '', ...entry });
+  }
+  return { greeting, upstreamError };
+}
+
 export interface HttpAnswer {
   status: number;
   /** The parsed JSON body, or undefined when it was not JSON. */

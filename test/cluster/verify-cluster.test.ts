@@ -7,7 +7,8 @@
  *
  * The real tools are required: without them this test fails with the command that builds them.
  */
-import { beforeAll, describe, expect, test } from 'bun:test';
+import { expect } from 'bun:test';
+import { describeRequiring } from '../support/requirements';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -158,51 +159,57 @@ let output = '';
 let status: number | null = null;
 let copies: Record<string, string> = {};
 
-beforeAll(() => {
+const missing = (() => {
   try {
     findTools();
+    return undefined;
   } catch (err) {
-    throw new Error(`the gate's tools are missing: ${(err as Error).message}`);
+    return `the gate's tools are missing: ${(err as Error).message}`;
   }
-  const parent = mkdtempSync(join(tmpdir(), 'seeded-'));
-  try {
-    copies = { a: seededCopy(parent, 'seeded-a', SEEDS.a), b: seededCopy(parent, 'seeded-b', SEEDS.b) };
-    const report = join(parent, 'report.json');
-    const gate = Bun.spawnSync(
-      [process.execPath, join(ROOT, 'scripts/verify-cluster/main.ts'), '--root', copies.a!, '--root', copies.b!, '--upgrade-from', ROOT, '--report', report],
-      { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' },
-    );
-    status = gate.exitCode;
-    output = `${gate.stdout.toString()}\n${gate.stderr.toString()}`;
-    results = JSON.parse(readFileSync(report, 'utf8'));
-  } catch (err) {
-    throw new Error(`the gate did not run: ${(err as Error).message}\n${output}\n(${INSTALL_HINT})`);
-  } finally {
-    rmSync(parent, { recursive: true, force: true });
-  }
-}, 300_000);
+})();
 
-describe('the cluster gate on seeded defects', () => {
-  test('fails, and says so in its exit status', () => {
-    expect(status).toBe(1);
-  });
+describeRequiring('the cluster gate on seeded defects', missing, ({ describe, test, beforeAll }) => {
+  beforeAll(() => {
+    const parent = mkdtempSync(join(tmpdir(), 'seeded-'));
+    try {
+      copies = { a: seededCopy(parent, 'seeded-a', SEEDS.a), b: seededCopy(parent, 'seeded-b', SEEDS.b) };
+      const report = join(parent, 'report.json');
+      const gate = Bun.spawnSync(
+        [process.execPath, join(ROOT, 'scripts/verify-cluster/main.ts'), '--root', copies.a!, '--root', copies.b!, '--upgrade-from', ROOT, '--report', report],
+        { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' },
+      );
+      status = gate.exitCode;
+      output = `${gate.stdout.toString()}\n${gate.stderr.toString()}`;
+      results = JSON.parse(readFileSync(report, 'utf8'));
+    } catch (err) {
+      throw new Error(`the gate did not run: ${(err as Error).message}\n${output}\n(${INSTALL_HINT})`);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  }, 300_000);
 
-  for (const [copy, seeds] of Object.entries(SEEDS)) {
-    for (const seed of seeds) {
-      test(`${seed.defect}: ${seed.check.source.replace(/\\/g, '')} names ${seed.object}`, () => {
-        const checks = results.filter((r) => basename(r.root) === `seeded-${copy}` && seed.check.test(r.name));
-        expect(checks.map((c) => c.name).length).toBeGreaterThan(0);
-        const hits = checks.flatMap((c) => c.findings).filter((f) => f.object === seed.object);
-        expect({ seed: seed.defect, named: hits.length > 0, output: hits.length > 0 ? '' : output }).toEqual({ seed: seed.defect, named: true, output: '' });
-        if (seed.message) expect(hits.some((f) => seed.message!.test(f.message))).toBe(true);
+  describe('each seeded defect', () => {
+    test('fails, and says so in its exit status', () => {
+      expect(status).toBe(1);
+    });
+
+    for (const [copy, seeds] of Object.entries(SEEDS)) {
+      for (const seed of seeds) {
+        test(`${seed.defect}: ${seed.check.source.replace(/\\/g, '')} names ${seed.object}`, () => {
+          const checks = results.filter((r) => basename(r.root) === `seeded-${copy}` && seed.check.test(r.name));
+          expect(checks.map((c) => c.name).length).toBeGreaterThan(0);
+          const hits = checks.flatMap((c) => c.findings).filter((f) => f.object === seed.object);
+          expect({ seed: seed.defect, named: hits.length > 0, output: hits.length > 0 ? '' : output }).toEqual({ seed: seed.defect, named: true, output: '' });
+          if (seed.message) expect(hits.some((f) => seed.message!.test(f.message))).toBe(true);
+        });
+      }
+      test(`copy ${copy}: every finding is about a seeded object`, () => {
+        const expected = new Set(seeds.map((s) => s.object));
+        const stray = results
+          .filter((r) => basename(r.root) === `seeded-${copy}`)
+          .flatMap((r) => r.findings.filter((f) => !expected.has(f.object)).map((f) => `${r.name}: ${f.object}: ${f.message}`));
+        expect(stray).toEqual([]);
       });
     }
-    test(`copy ${copy}: every finding is about a seeded object`, () => {
-      const expected = new Set(seeds.map((s) => s.object));
-      const stray = results
-        .filter((r) => basename(r.root) === `seeded-${copy}`)
-        .flatMap((r) => r.findings.filter((f) => !expected.has(f.object)).map((f) => `${r.name}: ${f.object}: ${f.message}`));
-      expect(stray).toEqual([]);
-    });
-  }
+  });
 });

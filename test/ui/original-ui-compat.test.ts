@@ -115,3 +115,41 @@ describeInBrowser('the original UI\'s request, in a real browser from another or
     await page.close();
   });
 });
+
+/** The original gRPC variant's UI, reduced the same way: it read `greetings.greeting` from its grpc-gateway. */
+const GRPC_VARIANT_PAGE = ANGULAR_LIKE_PAGE.replace('if (!Array.isArray(xhr.response))', 'if (!xhr.response || !Array.isArray(xhr.response.greeting))').replace(
+  'xhr.response.forEach(',
+  'xhr.response.greeting.forEach(',
+);
+
+describeInBrowser("the original gRPC variant's UI, against an edge answering the gateway's shape (GREETING_SHAPE=gateway)", ({ test, beforeAll, afterAll }) => {
+  let browser: Browser;
+  let uiServer: ReturnType<typeof Bun.serve>;
+  let gateway: InProcessPlatform;
+
+  beforeAll(async () => {
+    gateway = await startInProcess(loadConfig().config, { ephemeralPorts: true, env: readEnv({ LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0', GREETING_SHAPE: 'gateway', TRANSPORT: 'grpc' }) });
+    uiServer = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response(GRPC_VARIANT_PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } }) });
+    browser = await launchBrowser();
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    uiServer?.stop(true);
+    await gateway?.stop();
+  });
+
+  test('it lists the seven greetings from `greeting`, and our own UI on that edge draws the same seven cards', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://localhost:${uiServer.port}/`);
+    await page.evaluate((apiUrl) => (window as unknown as { getGreetings(u: string): void }).getGreetings(apiUrl), gateway.url('a'));
+    await page.waitForFunction(() => document.querySelectorAll('#greetings li').length === 7 || document.getElementById('error')!.textContent !== '');
+    expect(await page.textContent('#error')).toBe('');
+    expect((await page.$$eval('#greetings li', (lis) => lis.map((li) => li.textContent ?? ''))).map((i) => i.split(' | ')[0])).toEqual(ORDER);
+    await page.goto(`${gateway.url('a')}/`);
+    await page.click('#call');
+    await page.waitForSelector('#cards > li:nth-child(7)');
+    expect(await page.textContent('#status')).toMatch(/^200 OK · 7 greetings/);
+    await page.close();
+  });
+});
