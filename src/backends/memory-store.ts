@@ -50,10 +50,20 @@ export class MemoryStore implements GreetingStore {
   async connect(): Promise<void> {}
 
   async insert(target: StoreTarget, greeting: Greeting): Promise<InsertOutcome> {
+    return this.collectionOf(target).insert(greeting);
+  }
+
+  /** A role passes the same target object on every insert: found by identity, without building and hashing its name each time. */
+  private readonly byTarget = new WeakMap<StoreTarget, MemoryCollection>();
+
+  private collectionOf(target: StoreTarget): MemoryCollection {
+    let collection = this.byTarget.get(target);
+    if (collection) return collection;
     const key = collectionName(target);
-    let collection = this.collections.get(key);
+    collection = this.collections.get(key);
     if (!collection) this.collections.set(key, (collection = new MemoryCollection(this.limit)));
-    return collection.insert(greeting);
+    this.byTarget.set(target, collection);
+    return collection;
   }
 
   isReady(): boolean {

@@ -4,6 +4,7 @@
  * the server. The driver reconnects by itself; this class only has to turn its failures into clear, credential-free reasons.
  */
 import {
+  MongoBulkWriteError,
   MongoClient,
   MongoNetworkError,
   MongoServerSelectionError,
@@ -15,6 +16,7 @@ import { collectionName } from '../config/facts';
 import type { StoreTarget } from '../config/schema';
 import { ConfigError } from '../config/validate';
 import type { Greeting } from '../greeting';
+import { InsertBatcher, type BatchResult } from './insert-batcher';
 import type { BackendLog, GreetingStore, InsertOutcome } from './types';
 import { redactSecrets, redactUrl } from './redact';
 
@@ -117,13 +119,38 @@ export class MongoStore implements GreetingStore {
       hostname: greeting.hostname,
     };
     if (greeting.version) doc.version = greeting.version;
+    return this.batcherOf(target).insert(doc);
+  }
+
+  /** One batcher per target: every insert of one turn of the event loop, one insertMany (insert-batcher.ts). */
+  private readonly batchers = new Map<string, InsertBatcher<GreetingDocument>>();
+
+  private batcherOf(target: StoreTarget): InsertBatcher<GreetingDocument> {
+    const key = collectionName(target);
+    let batcher = this.batchers.get(key);
+    if (!batcher) this.batchers.set(key, (batcher = new InsertBatcher((docs) => this.insertMany(target, docs))));
+    return batcher;
+  }
+
+  /**
+   * Unordered, so one duplicate does not stop the others. When the server answered, each document's outcome is in its
+   * answer: the write errors name the refused ones (11000 is a duplicate) and every other one was inserted. When no answer
+   * came (a bulk error without write errors: the connection went), none is known to be stored, and all fail.
+   */
+  private async insertMany(target: StoreTarget, docs: GreetingDocument[]): Promise<BatchResult> {
     try {
-      await this.collection(target).insertOne(doc);
-      return 'stored';
+      await this.collection(target).insertMany(docs, { ordered: false });
+      return { perDocument: docs.map(() => 'stored' as const) };
     } catch (err) {
-      if (isDuplicateKey(err)) return 'duplicate';
-      this.noteFailure(err);
-      throw this.unavailable(`insert into ${collectionName(target)}`, err);
+      const writeErrors = err instanceof MongoBulkWriteError ? [err.writeErrors].flat().filter(Boolean) : [];
+      if (writeErrors.length === 0) {
+        this.noteFailure(err instanceof MongoBulkWriteError ? (err.cause ?? err) : err);
+        return { failedAll: this.unavailable(`insert into ${collectionName(target)}`, err) };
+      }
+      const perDocument: (InsertOutcome | Error)[] = docs.map(() => 'stored');
+      for (const e of writeErrors)
+        perDocument[e.index] = e.code === DUPLICATE_KEY ? 'duplicate' : this.unavailable(`insert into ${collectionName(target)}`, new Error(e.errmsg ?? `code ${e.code}`));
+      return { perDocument };
     }
   }
 
@@ -264,7 +291,4 @@ function hasWritableServer(description: TopologyDescription): boolean {
   return false;
 }
 
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DUPLICATE_KEY;
-}
 

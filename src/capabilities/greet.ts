@@ -50,6 +50,12 @@ function timeoutWithin(timeoutMs: number, withinMs: number | undefined): number 
 /** Runs every sink; the reasons of those that failed, joined, or undefined when all accepted the greeting. */
 async function runSinks(sinks: Sink[], greeting: Greeting, headers: Record<string, string>): Promise<string | undefined> {
   if (sinks.length === 0) return undefined;
+  // Every role but a future one has at most one sink: no settled-array for it (this runs on every request).
+  if (sinks.length === 1)
+    return sinks[0]!.accept(greeting, headers).then(
+      () => undefined,
+      (err: unknown) => (err as Error).message,
+    );
   const results = await Promise.allSettled(sinks.map((sink) => sink.accept(greeting, headers)));
   const reasons = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
   return reasons.length > 0 ? reasons.join('; ') : undefined;

@@ -20,9 +20,13 @@ export function upstreamIdOfEnv(name: string): string | undefined {
   return /^SERVICE_([A-Z0-9]+)_URL$/.exec(name)?.[1]?.toLowerCase();
 }
 
-/** `database.collection`, how metrics, logs and errors name a store target. */
+const names = new WeakMap<StoreTarget, string>();
+
+/** `database.collection`, how metrics, logs and errors name a store target (kept per target object: asked on every insert). */
 export function collectionName(target: StoreTarget): string {
-  return `${target.database}.${target.collection}`;
+  let name = names.get(target);
+  if (name === undefined) names.set(target, (name = `${target.database}.${target.collection}`));
+  return name;
 }
 
 export interface BackendNeeds {

@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
         failure: r.status >= 500 ? { reason: `answered ${r.status}`, type: String(r.status) } : undefined,
       }),
     );
-    response.headers.set('x-request-id', scope.requestId);
+    if (!scope.idAnswered) response.headers.set('x-request-id', scope.requestId);
     if (scope.ignored.length > 0) response.headers.set('x-ignored-headers', scope.ignored.map((i) => `${i.name} (${i.reason})`).join(', '));
     if (answersTraceId && scope.recordedTrace) response.headers.set('x-b3-traceid', scope.recordedTrace);
     // From the moment this role drains, every answer says it closes its connection: a client that kept it alive would

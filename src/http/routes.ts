@@ -54,9 +54,10 @@ export const ROUTES: readonly Route[] = [
     async handle(deps, { scope }) {
       const answer = await deps.greet(scope.forward);
       const body = 'entries' in answer ? (deps.edge?.greetingShape === 'gateway' ? gatewayShape(answer.entries) : answer.entries) : answer.error;
+      scope.idAnswered = true;
       return new Response(JSON.stringify(body), {
         status: STATUS_OF[answer.outcome],
-        headers: { 'content-type': 'application/json;charset=utf-8', 'server-timing': formatTimings(answer.timings) },
+        headers: { 'content-type': 'application/json;charset=utf-8', 'server-timing': formatTimings(answer.timings), 'x-request-id': scope.requestId },
       });
     },
   },

@@ -48,33 +48,25 @@ export interface IgnoredHeader {
   reason: string;
 }
 
-/** Why a tracing header's value cannot be forwarded, or undefined when it can. */
-export function tracingHeaderProblem(name: TracingHeader, value: string): string | undefined {
-  return SHAPES[name].test(value) ? undefined : `not ${SHAPES[name].expected}`;
-}
 
-/** The tracing headers present on a request, lower-cased, empty values dropped. */
-export function pickTracingHeaders(headers: HeaderReader): Record<string, string> {
-  const picked: Record<string, string> = {};
-  for (const name of TRACING_HEADERS) {
-    const value = headers.get(name);
-    if (value) picked[name] = value;
-  }
-  return picked;
-}
-
-/** Deletes every tracing header whose value cannot be forwarded; returns what was dropped and why. */
-export function dropMalformedTracingHeaders(headers: HeaderBag): IgnoredHeader[] {
+/**
+ * The tracing headers of a request in one pass (this runs on every request): the well-formed ones, to forward, and the
+ * malformed ones, deleted from the request and named with why.
+ */
+export function takeTracingHeaders(headers: HeaderBag): { forward: Record<string, string>; ignored: IgnoredHeader[] } {
+  const forward: Record<string, string> = {};
   let ignored: IgnoredHeader[] | undefined;
   for (const name of TRACING_HEADERS) {
     const value = headers.get(name);
-    if (value === null || value === undefined) continue;
-    const reason = tracingHeaderProblem(name, value);
-    if (!reason) continue;
+    if (!value) continue;
+    if (SHAPES[name].test(value)) {
+      forward[name] = value;
+      continue;
+    }
     headers.delete(name);
-    (ignored ??= []).push({ name, reason });
+    (ignored ??= []).push({ name, reason: `not ${SHAPES[name].expected}` });
   }
-  return ignored ?? NONE;
+  return { forward, ignored: ignored ?? NONE };
 }
 
 const NONE: IgnoredHeader[] = [];
