@@ -41,7 +41,7 @@ describe('bun bench/main.ts, a tiny run', () => {
   test('the chain and the ceiling report requests, ordered latencies and no errors', () => {
     const [scenario] = report.scenarios;
     expect(report.scenarios).toHaveLength(1);
-    expect(scenario!.label).toBe('binary/memory/tracing-off');
+    expect(scenario!.label).toBe('binary/memory/tracing-off/http');
     for (const load of [scenario!.chain, scenario!.ceiling]) {
       expect(load.requestsPerSecond).toBeGreaterThan(0);
       expect(load.latency.p50Ms).toBeGreaterThan(0);
