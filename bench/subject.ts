@@ -1,0 +1,63 @@
+/**
+ * What a scenario puts under load, whoever started it: the edge's URL, the processes whose CPU and memory count, and, when the
+ * bench owns them, the real data plane (so stored = answered can be checked) and the span collector. `startSubject` makes one
+ * for each kind of scenario: the bench's own platform, the bare Bun chain (own-platform.ts), or an edge someone else runs.
+ */
+import type { PlatformConfig } from '../src/config/schema';
+import type { Scenario, TargetScenario } from './options';
+import { startBareChain, startOwnPlatform } from './own-platform';
+import { processName } from './proc-stats';
+import type { SpanCount } from './zipkin-collector';
+
+export interface OwnedDataPlane {
+  mongoUrl: string;
+  /** The roles that publish and consume, for the drain check on their metrics. */
+  publisherUrl?: string;
+  consumerUrl?: string;
+  env: Record<string, string>;
+}
+
+export interface Subject {
+  /** Base URL of the edge (`http://127.0.0.1:PORT`). */
+  edgeUrl: string;
+  /** Processes whose CPU and memory the figures include, by name (a role id, or what the user called a target's PID). */
+  processes: Map<string, number>;
+  /** Of those, the ones that load database or queue drivers (their memory target is higher). */
+  withDrivers: Set<string>;
+  /** What serves the data plane, for the report. */
+  backends: string;
+  dataPlane?: OwnedDataPlane;
+  /** True when the roles export spans to a collector of the bench's. */
+  traced: boolean;
+  /** Processes of the subject that ended on their own so far. */
+  unexpectedExits(): string[];
+  /** Stops what the bench started; with tracing, first waits for the exporters' last batches and returns what arrived. */
+  stop(): Promise<TracingOutcome | undefined>;
+}
+
+export interface TracingOutcome extends SpanCount {
+  collectorCpuSeconds: number;
+}
+
+/** An edge the bench did not start: nothing to start or stop; its PIDs, when given, must be alive now. */
+function externalTarget(scenario: TargetScenario): Subject {
+  for (const p of scenario.processes) {
+    if (processName(p.pid) === 'unknown') throw new Error(`--target-pids: process ${p.pid} (${p.name}) of ${scenario.url} is not running`);
+  }
+  const processes = new Map(scenario.processes.map((p) => [p.name, p.pid]));
+  return {
+    edgeUrl: scenario.url,
+    processes,
+    withDrivers: new Set(),
+    backends: 'not known (a target the bench did not start)',
+    traced: false,
+    unexpectedExits: () => scenario.processes.filter((p) => processName(p.pid) === 'unknown').map((p) => `${p.name} (pid ${p.pid}) ended`),
+    stop: async () => undefined,
+  };
+}
+
+export function startSubject(config: PlatformConfig, scenario: Scenario, progress: (msg: string) => void): Promise<Subject> {
+  if (scenario.kind === 'target') return Promise.resolve(externalTarget(scenario));
+  if (scenario.kind === 'bare') return startBareChain(config, progress);
+  return startOwnPlatform(config, scenario, progress);
+}
