@@ -32,6 +32,7 @@ describe('bench options', () => {
       { kind: 'bare' },
     ]);
     expect(options.scenarios.map(labelOf)).toEqual(['target:127.0.0.1:9090', 'binary/memory/tracing-off/http', 'target:main', 'bare-bun']);
+    expect(parseOptions(['--target', 'http://127.0.0.1:8080', '--target-pids', 'auto'], '/out')!.scenarios[0]).toMatchObject({ processes: 'auto' });
     // Without `self`, the own platform is not started at all.
     expect(parseOptions(['--target', 'http://127.0.0.1:1'], '/out')!.scenarios.map((s) => s.kind)).toEqual(['target']);
   });

@@ -37,7 +37,8 @@ export interface TargetScenario {
   name: string;
   /** Base URL of the edge (`http://127.0.0.1:8080`). */
   url: string;
-  processes: TargetProcess[];
+  /** The PIDs given, or `auto`: the processes listening on the config's role ports on this machine, found at set-up. */
+  processes: TargetProcess[] | 'auto';
 }
 
 /** The floor: the same topology and API as a chain of bare compiled `Bun.serve` + `fetch` processes, built in the run. */
@@ -83,8 +84,9 @@ export const USAGE = `Usage: bun bench/main.ts [options]
                          combinations of --artifact, --backends, --tracing, --transport), bare (a chain of bare compiled
                          Bun.serve + fetch processes built in the run), or [NAME=]URL (an edge the bench did not start,
                          e.g. another build: main=http://127.0.0.1:9080)
-  --target-pids LIST     PIDs of a URL target, to report its CPU and memory from /proc: 123,456 or a=123,b=456;
-                         the n-th --target-pids belongs to the n-th URL --target
+  --target-pids LIST     PIDs of a URL target, to report its CPU and memory from /proc: 123,456 or a=123,b=456, or
+                         auto: the processes listening on the config's role ports here (a platform started with
+                         \`npm start\`); the n-th --target-pids belongs to the n-th URL --target
   --rounds N             measure every scenario N times, alternating (A B A B ...); reports medians and ranges (default 1)
   --clock-skew S         a greeting created more than S seconds outside its request's time is wrong (default 5)
   --startup-runs N       exec-to-first-200 measurements per role, of the bare Bun server and per import (default 3, 0 to skip)
@@ -92,7 +94,8 @@ export const USAGE = `Usage: bun bench/main.ts [options]
   --out DIR              where the JSON and HTML results go (default bench/results)
 
 LIST is comma-separated; every combination runs, e.g. --artifact binary,node --tracing off,on runs four scenarios.
-Our build against another one: --target self --target other=http://127.0.0.1:9080 --target-pids a=4321,b=4322 --rounds 5`;
+Our build against another one (\`npm start -- --processes --binary dist/greeting-mesh\` in its worktree):
+  --target self --target main=http://127.0.0.1:8080 --target-pids auto --rounds 5`;
 
 export class UsageError extends Error {}
 
@@ -111,8 +114,9 @@ function number(name: string, value: string, min: number, integer = false): numb
   return n;
 }
 
-/** `123,456` or `a=123,b=456`: the processes of a URL target. */
-function targetProcesses(value: string): TargetProcess[] {
+/** `123,456`, `a=123,b=456` or `auto`: the processes of a URL target. */
+function targetProcesses(value: string): TargetProcess[] | 'auto' {
+  if (value.trim() === 'auto') return 'auto';
   return value
     .split(',')
     .map((s) => s.trim())
@@ -126,7 +130,7 @@ function targetProcesses(value: string): TargetProcess[] {
 }
 
 /** `[NAME=]URL` of an edge; the name defaults to host:port. */
-function urlTarget(value: string, processes: TargetProcess[]): TargetScenario {
+function urlTarget(value: string, processes: TargetProcess[] | 'auto'): TargetScenario {
   const eq = value.indexOf('=');
   const named = eq > 0 && !value.slice(0, eq).includes('://');
   const text = named ? value.slice(eq + 1) : value;

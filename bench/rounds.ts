@@ -38,7 +38,7 @@ export const FIGURES = {
   chainP99Ms: { label: 'chain p99', unit: 'ms', better: 'lower', digits: 2, of: (r) => r.chain.latency.p99Ms },
   cpuPerRequestUs: { label: 'CPU per chain request (its processes)', unit: 'µs', better: 'lower', digits: 0, of: (r) => r.cpuPerRequestUs },
   loadGeneratorCpuPerRequestUs: { label: 'load generator CPU per request, checking included', unit: 'µs', better: 'lower', digits: 1, of: (r) => r.chain.cpuPerRequestUs },
-  checkUsPerAnswer: { label: 'of which the correctness check', unit: 'µs', better: 'lower', digits: 1, of: (r) => r.chain.checkUsPerAnswer },
+  checkUsPerAnswer: { label: 'correctness check per answer (wall time, generator thread)', unit: 'µs', better: 'lower', digits: 1, of: (r) => r.chain.checkUsPerAnswer },
   ceilingRps: { label: "ceiling: the edge's /api/health", unit: 'req/s', better: 'higher', digits: 0, of: (r) => r.ceiling?.requestsPerSecond },
   ceilingShare: { label: 'chain req/s x hops / ceiling req/s', unit: '', better: 'higher', digits: 3, of: (r) => r.ratio },
 } satisfies Record<string, Figure>;

@@ -4,9 +4,10 @@
  * for each kind of scenario: the bench's own platform, the bare Bun chain (own-platform.ts), or an edge someone else runs.
  */
 import type { PlatformConfig } from '../src/config/schema';
-import type { Scenario, TargetScenario } from './options';
+import { edgeRole } from '../src/config/facts';
+import type { Scenario, TargetProcess, TargetScenario } from './options';
 import { startBareChain, startOwnPlatform } from './own-platform';
-import { processName } from './proc-stats';
+import { pidListeningOn, processName } from './proc-stats';
 import type { SpanCount } from './zipkin-collector';
 
 export interface OwnedDataPlane {
@@ -39,25 +40,43 @@ export interface TracingOutcome extends SpanCount {
   collectorCpuSeconds: number;
 }
 
+/**
+ * `--target-pids auto`: the process listening on each role's config port. Roles sharing a process (`npm start` without
+ * --processes runs all of them in one) are one entry, named by all of them.
+ */
+function processesOnConfigPorts(config: PlatformConfig, scenario: TargetScenario): TargetProcess[] {
+  const edgePort = config.services[edgeRole(config)]!.port;
+  const urlPort = Number(new URL(scenario.url).port || 80);
+  if (urlPort !== edgePort) throw new Error(`--target-pids auto: ${scenario.url} is not on the edge's config port ${edgePort}, so the config's ports do not name its processes`);
+  const byPid = new Map<number, string[]>();
+  for (const [id, role] of Object.entries(config.services)) {
+    const pid = pidListeningOn(role.port);
+    if (pid === undefined) throw new Error(`--target-pids auto: nothing listens on port ${role.port} (role ${id}) on this machine`);
+    byPid.set(pid, [...(byPid.get(pid) ?? []), id]);
+  }
+  return [...byPid].map(([pid, ids]) => ({ name: ids.join('+'), pid }));
+}
+
 /** An edge the bench did not start: nothing to start or stop; its PIDs, when given, must be alive now. */
-function externalTarget(scenario: TargetScenario): Subject {
-  for (const p of scenario.processes) {
+function externalTarget(config: PlatformConfig, scenario: TargetScenario): Subject {
+  const given = scenario.processes === 'auto' ? processesOnConfigPorts(config, scenario) : scenario.processes;
+  for (const p of given) {
     if (processName(p.pid) === 'unknown') throw new Error(`--target-pids: process ${p.pid} (${p.name}) of ${scenario.url} is not running`);
   }
-  const processes = new Map(scenario.processes.map((p) => [p.name, p.pid]));
+  const processes = new Map(given.map((p) => [p.name, p.pid]));
   return {
     edgeUrl: scenario.url,
     processes,
     withDrivers: new Set(),
     backends: 'not known (a target the bench did not start)',
     traced: false,
-    unexpectedExits: () => scenario.processes.filter((p) => processName(p.pid) === 'unknown').map((p) => `${p.name} (pid ${p.pid}) ended`),
+    unexpectedExits: () => given.filter((p) => processName(p.pid) === 'unknown').map((p) => `${p.name} (pid ${p.pid}) ended`),
     stop: async () => undefined,
   };
 }
 
 export function startSubject(config: PlatformConfig, scenario: Scenario, progress: (msg: string) => void): Promise<Subject> {
-  if (scenario.kind === 'target') return Promise.resolve(externalTarget(scenario));
+  if (scenario.kind === 'target') return Promise.resolve(externalTarget(config, scenario));
   if (scenario.kind === 'bare') return startBareChain(config, progress);
   return startOwnPlatform(config, scenario, progress);
 }
