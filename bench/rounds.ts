@@ -37,6 +37,7 @@ export const FIGURES = {
   chainP50Ms: { label: 'chain p50', unit: 'ms', better: 'lower', digits: 2, of: (r) => r.chain.latency.p50Ms },
   chainP99Ms: { label: 'chain p99', unit: 'ms', better: 'lower', digits: 2, of: (r) => r.chain.latency.p99Ms },
   cpuPerRequestUs: { label: 'CPU per chain request (its processes)', unit: 'µs', better: 'lower', digits: 0, of: (r) => r.cpuPerRequestUs },
+  loadGeneratorCpuPercent: { label: 'load generator CPU, share of one core', unit: '%', better: 'lower', digits: 0, of: (r) => r.loadGeneratorCpuPercent },
   loadGeneratorCpuPerRequestUs: { label: 'load generator CPU per request, checking included', unit: 'µs', better: 'lower', digits: 1, of: (r) => r.chain.cpuPerRequestUs },
   checkUsPerAnswer: { label: 'correctness check per answer (wall time, generator thread)', unit: 'µs', better: 'lower', digits: 1, of: (r) => r.chain.checkUsPerAnswer },
   ceilingRps: { label: "ceiling: the edge's /api/health", unit: 'req/s', better: 'higher', digits: 0, of: (r) => r.ceiling?.requestsPerSecond },

@@ -1,10 +1,10 @@
 /**
  * Start-up against its floor, all in one run on the same machine state: a bare compiled `Bun.serve` built now with the
- * service's flags, then every role of each artifact (without drivers; and the roles that use a store or a queue once more with
- * their drivers), then what each heavy import adds to the bare server. Each role's time is reported as a ratio to the bare
- * server's, which absorbs how slow the machine is at the moment.
+ * service's flags, every role of each artifact (without drivers; and the roles that use a store or a queue once more with
+ * their drivers), and the bare server with each heavy import in front of it. All of them are exec'd in alternation, run after
+ * run, and each role's time is reported as a ratio to the bare server's, which absorbs how slow the machine is at the moment.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendNeeds } from '../src/config/facts';
 import type { PlatformConfig } from '../src/config/schema';
@@ -12,7 +12,7 @@ import { freePort } from '../src/platform/processes';
 import { commandFor } from './artifacts';
 import { compile, scratchDir } from './compile';
 import type { Artifact } from './options';
-import { measureStartup, STARTUP_PROBE, type StartupSample } from './startup';
+import { sampleOf, startOnce, STARTUP_PROBE, type StartupRun, type StartupSample } from './startup';
 
 export interface RoleStartup extends StartupSample {
   role: string;
@@ -78,6 +78,12 @@ async function driverEnv(): Promise<Record<string, string>> {
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
+interface Probe {
+  command: string[];
+  env: Record<string, string>;
+  runs: StartupRun[];
+}
+
 export async function measureStartupSuite(
   config: PlatformConfig,
   artifacts: Artifact[],
@@ -86,42 +92,50 @@ export async function measureStartupSuite(
 ): Promise<StartupReport> {
   const scratch = scratchDir();
   try {
+    progress(`compiling a bare Bun.serve and ${IMPORT_GROUPS.length} import probes with the flags of build:binary`);
     const bareBinary = join(scratch.path, 'bare-server');
-    progress('compiling a bare Bun.serve with the flags of build:binary');
     compile(BARE_SERVER, bareBinary);
-    // One unmeasured exec first: the first exec of a fresh 100 MB file pays for reading it from disk.
-    await measureStartup([bareBinary], {}, 1);
-    const bare = await measureStartup([bareBinary], {}, runs);
-    const report: StartupReport = { probe: STARTUP_PROBE, runs, bare, roles: {}, imports: [], importMethod: '' };
-
-    const withDrivers = await driverEnv();
-    for (const artifact of artifacts) {
-      progress(`exec to ${STARTUP_PROBE} 200: ${artifact}, ${runs} runs per role`);
-      const command = commandFor(artifact);
-      await measureStartup(command, { ROLE: Object.keys(config.services)[0]! }, 1);
-      const roles: RoleStartup[] = [];
-      for (const [role, settings] of Object.entries(config.services)) {
-        const needs = backendNeeds(settings);
-        const variants = needs.store || needs.queue ? [false, true] : [false];
-        for (const drivers of variants) {
-          const sample = await measureStartup(command, { ROLE: role, ...(drivers ? withDrivers : {}) }, runs);
-          roles.push({ role, drivers, ...sample, ratioToBare: Math.round((sample.medianMs / bare.medianMs) * 100) / 100 });
-        }
-      }
-      report.roles[artifact] = roles;
-    }
-
-    progress(`import costs: ${IMPORT_GROUPS.length} probes, each the bare server with one group imported first, compiled the same way`);
-    report.importMethod = `each group imported before the bare server in an entry point compiled with build:binary's flags; exec to ${STARTUP_PROBE} 200 and RSS then, less the bare server's (median of ${runs})`;
-    for (const group of IMPORT_GROUPS) {
-      const entry = join(scratch.path, `probe-${report.imports.length}.ts`);
-      const binary = join(scratch.path, `probe-${report.imports.length}`);
+    const bare: Probe = { command: [bareBinary], env: {}, runs: [] };
+    const imports = IMPORT_GROUPS.map((group, i) => {
+      const entry = join(scratch.path, `probe-${i}.ts`);
       writeFileSync(entry, probeSource(group.packages));
-      compile(entry, binary);
-      await measureStartup([binary], {}, 1);
-      const sample = await measureStartup([binary], {}, runs);
-      rmSync(binary);
-      report.imports.push({ ...group, ...sample, addedMs: round1(sample.medianMs - bare.medianMs), addedMb: round1(sample.rssMb - bare.rssMb) });
+      compile(entry, join(scratch.path, `probe-${i}`));
+      return { group, probe: { command: [join(scratch.path, `probe-${i}`)], env: {}, runs: [] } as Probe };
+    });
+    const withDrivers = await driverEnv();
+    const roles = artifacts.flatMap((artifact) =>
+      Object.entries(config.services).flatMap(([role, settings]) => {
+        const needs = backendNeeds(settings);
+        return (needs.store || needs.queue ? [false, true] : [false]).map((drivers) => ({
+          artifact,
+          role,
+          drivers,
+          probe: { command: commandFor(artifact), env: { ROLE: role, ...(drivers ? withDrivers : {}) }, runs: [] } as Probe,
+        }));
+      }),
+    );
+    const all = [bare, ...roles.map((r) => r.probe), ...imports.map((i) => i.probe)];
+    // One unmeasured exec of each first: the first exec of a fresh 100 MB file pays for reading it from disk.
+    for (const p of all) await startOnce(p.command, p.env);
+    // Round-robin, like the load rounds: the bare server and every subject see the same stretch of the machine's load.
+    progress(`exec to ${STARTUP_PROBE} 200: ${runs} rounds of ${all.length} commands (bare Bun, each role of ${artifacts.join(', ')}, each import)`);
+    for (let i = 0; i < runs; i++) for (const p of all) p.runs.push(await startOnce(p.command, p.env));
+
+    const bareSample = sampleOf(bare.runs);
+    const report: StartupReport = {
+      probe: STARTUP_PROBE,
+      runs,
+      bare: bareSample,
+      roles: {},
+      imports: imports.map(({ group, probe }) => {
+        const sample = sampleOf(probe.runs);
+        return { ...group, ...sample, addedMs: round1(sample.medianMs - bareSample.medianMs), addedMb: round1(sample.rssMb - bareSample.rssMb) };
+      }),
+      importMethod: `each group imported before the bare server in an entry point compiled with build:binary's flags; exec to ${STARTUP_PROBE} 200 and RSS then, less the bare server's (medians of ${runs}, measured in alternation with it)`,
+    };
+    for (const r of roles) {
+      const sample = sampleOf(r.probe.runs);
+      (report.roles[r.artifact] ??= []).push({ role: r.role, drivers: r.drivers, ...sample, ratioToBare: Math.round((sample.medianMs / bareSample.medianMs) * 100) / 100 });
     }
     return report;
   } finally {

@@ -40,7 +40,13 @@ function probeStatus(port: number): Promise<number> {
   });
 }
 
-async function once(command: string[], env: Record<string, string>, timeoutMs: number): Promise<{ ms: number; rssMb: number }> {
+export interface StartupRun {
+  ms: number;
+  rssMb: number;
+}
+
+/** One exec to the first 200 of `command` with `env`, then SIGKILL. */
+export async function startOnce(command: string[], env: Record<string, string>, timeoutMs = 15_000): Promise<StartupRun> {
   const port = await freePort();
   const [cmd, ...args] = command;
   const started = performance.now();
@@ -66,14 +72,8 @@ async function once(command: string[], env: Record<string, string>, timeoutMs: n
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
-/** `runs` exec-to-first-200 measurements of one command with one env. */
-export async function measureStartup(command: string[], env: Record<string, string>, runs: number, timeoutMs = 15_000): Promise<StartupSample> {
-  const readyMs: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { ms, rssMb } = await once(command, env, timeoutMs);
-    readyMs.push(round1(ms));
-    rss.push(rssMb);
-  }
-  return { readyMs, medianMs: median(readyMs), maxMs: Math.max(...readyMs), rssMb: round1(median(rss)) };
+/** Several runs of one command, summed up. */
+export function sampleOf(runs: StartupRun[]): StartupSample {
+  const readyMs = runs.map((r) => round1(r.ms));
+  return { readyMs, medianMs: median(readyMs), maxMs: Math.max(...readyMs), rssMb: round1(median(runs.map((r) => r.rssMb))) };
 }
