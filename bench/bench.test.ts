@@ -207,6 +207,9 @@ describe('bun bench/main.ts --target, against edges it did not start', () => {
     expect(cached.correctness.wrong).toBeGreaterThan(cached.correctness.exact);
     const zeroErrors = Object.fromEntries(report.targets.filter((t) => t.target.startsWith('zero errors')).map((t) => [t.scenario, t.met]));
     expect(zeroErrors).toEqual({ 'target:platform': true, 'target:six': false, 'target:swapped': false, 'target:cached': false });
+    const measured = (label: string) => report.targets.find((t) => t.scenario === label && t.target.startsWith('zero errors'))!.measured;
+    expect(measured('target:platform')).toStartWith('100% exact');
+    expect(measured('target:six')).toStartWith('0.00% exact');
     // Wrong answers still took time: throughput is reported, but no target reads it as a success.
     expect(scenario('target:six').summary.chainRps!.median).toBeGreaterThan(0);
   });

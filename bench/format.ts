@@ -17,3 +17,8 @@ export function threadShares(byThread: Record<string, number>): string {
     .map(([name, s]) => `${name} ${Math.round((s / total) * 100)}%`)
     .join(', ');
 }
+
+/** Of the requests sent, the share answered exactly right (unanswered ones count against it). */
+export function exactShare(exact: number, requests: number): string {
+  return requests > 0 ? `${((exact / requests) * 100).toFixed(exact === requests ? 0 : 2)}%` : '-';
+}

@@ -5,7 +5,7 @@
  */
 import { histogramChart, percentileChart, type Series } from './chart';
 import type { BenchReport } from './report';
-import { spreadText, threadShares } from './format';
+import { exactShare, spreadText, threadShares } from './format';
 import { FIGURES, type FigureKey } from './rounds';
 import { TARGETS } from './targets';
 
@@ -52,11 +52,12 @@ function ratiosTable(report: BenchReport): string {
 
 function correctnessTable(report: BenchReport): string {
   return table(
-    ['scenario', 'answers', 'exact', 'wrong', 'unanswered', 'why wrong', 'stored / answered per collection'],
+    ['scenario', 'answers', 'exact', 'share exact', 'wrong', 'unanswered', 'why wrong', 'stored / answered per collection'],
     report.scenarios.map((s) => [
       esc(s.label),
       String(s.correctness.checked),
       String(s.correctness.exact),
+      exactShare(s.correctness.exact, s.correctness.checked + s.unanswered),
       String(s.correctness.wrong),
       String(s.unanswered),
       esc(Object.entries(s.correctness.reasons).map(([why, n]) => `${n}x ${why}`).join('; ')),
@@ -95,7 +96,7 @@ function startupTables(report: BenchReport): string {
   const bare = `<p>Bare compiled <code>Bun.serve</code>, built in this run with <code>build:binary</code>'s flags: median ${s.bare.medianMs} ms, max ${s.bare.maxMs} ms, RSS ${s.bare.rssMb} MB at the first 200.</p>`;
   const imports = table(
     ['import', 'adds ms', 'adds MB', 'ms to first 200', 'RSS MB'],
-    s.imports.map((i) => [`${esc(i.module)}<br><small>${esc(i.packages.join(', '))}</small>`, i.addedMs.toFixed(1), i.addedMb.toFixed(1), i.medianMs.toFixed(1), i.rssMb.toFixed(1)]),
+    s.imports.map((i) => [`${esc(i.module)}${i.packages.join() === i.module ? '' : `<br><small>${esc(i.packages.join(', '))}</small>`}`, i.addedMs.toFixed(1), i.addedMb.toFixed(1), i.medianMs.toFixed(1), i.rssMb.toFixed(1)]),
   );
   return `${bare}${table(['artifact', 'role', 'drivers', 'median ms', 'max ms', 'x bare', 'RSS at ready MB', 'target', ''], roles)}<h3>Import costs</h3><p>${esc(s.importMethod)}.</p>${imports}`;
 }

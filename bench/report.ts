@@ -9,7 +9,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { htmlReport } from './html-report';
 import type { BenchOptions } from './options';
-import { spreadText, threadShares } from './format';
+import { exactShare, spreadText, threadShares } from './format';
 import { FIGURES, type FigureKey, type Ratio } from './rounds';
 import type { RoundResult, ScenarioResult } from './scenario';
 import type { StartupReport } from './startup-suite';
@@ -70,7 +70,7 @@ export function scenarioText(r: ScenarioResult): string {
   }
   const c = r.correctness;
   const reasons = Object.entries(c.reasons).sort(([, a], [, b]) => b - a).map(([why, n]) => `${n}x ${why}`);
-  lines.push(`  correctness: ${c.checked} answers checked (warm-up included): ${c.exact} exact, ${c.wrong} wrong, ${r.unanswered} unanswered${reasons.length ? `; ${reasons.slice(0, 3).join('; ')}` : ''}`);
+  lines.push(`  correctness: ${exactShare(c.exact, c.checked + r.unanswered)} exact; ${c.checked} answers checked (warm-up included): ${c.exact} exact, ${c.wrong} wrong, ${r.unanswered} unanswered${reasons.length ? `; ${reasons.slice(0, 3).join('; ')}` : ''}`);
   const names = Object.keys(r.processSummary);
   if (names.length > 0) {
     const chart = r.rounds.find((x) => x.round === r.chartRound);

@@ -59,6 +59,8 @@ export const IMPORT_GROUPS: { module: string; packages: string[] }[] = [
       '@opentelemetry/semantic-conventions',
     ],
   },
+  // What a role needs with tracing off (the API's no-op tracer and attribute names), apart from the SDK and exporter.
+  { module: '@opentelemetry/api', packages: ['@opentelemetry/api', '@opentelemetry/semantic-conventions'] },
   { module: 'mongodb', packages: ['mongodb'] },
   { module: 'amqplib', packages: ['amqplib'] },
   { module: '@grpc/grpc-js', packages: ['@grpc/grpc-js'] },

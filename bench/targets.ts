@@ -4,6 +4,7 @@
  * to URL targets alike (a target is another build or implementation of the same API); the bare Bun chain is the floor they
  * are compared with, not a subject of the targets.
  */
+import { exactShare } from './format';
 import type { ScenarioResult } from './scenario';
 import type { StartupReport } from './startup-suite';
 import type { Spread } from './rounds';
@@ -57,7 +58,7 @@ function correctnessText(r: ScenarioResult): string {
     .slice(0, 2)
     .map(([why, n]) => `${n}x ${why}`)
     .join('; ');
-  return `${c.checked} answers: ${c.exact} exact, ${c.wrong} wrong${reasons ? ` (${reasons})` : ''}, ${r.unanswered} unanswered`;
+  return `${exactShare(c.exact, c.checked + r.unanswered)} exact: ${c.checked} answers, ${c.wrong} wrong${reasons ? ` (${reasons})` : ''}, ${r.unanswered} unanswered`;
 }
 
 function chainChecks(r: ScenarioResult, bare: ScenarioResult | undefined): TargetCheck[] {
