@@ -5,10 +5,9 @@
  *   Bun.serve and fetch, as the floor the platform's CPU per request is compared with.
  */
 import { join } from 'node:path';
-import { backendNeeds } from '../src/config/facts';
+import { backendNeeds, edgeRole } from '../src/config/facts';
 import type { PlatformConfig } from '../src/config/schema';
 import { ProcessPlatform } from '../src/platform/processes';
-import { edgeRole } from '../src/config/facts';
 import { commandFor } from './artifacts';
 import { startDataPlane, type DataPlane } from './backends';
 import { compile, scratchDir } from './compile';

@@ -25,23 +25,21 @@ export function spread(values: (number | undefined)[]): Spread | undefined {
 export interface Figure {
   label: string;
   unit: string;
-  /** Which way is better, for reading a ratio. */
-  better: 'higher' | 'lower';
   /** Decimals shown. */
   digits: number;
   of(round: RoundResult): number | undefined;
 }
 
 export const FIGURES = {
-  chainRps: { label: 'chain throughput', unit: 'req/s', better: 'higher', digits: 0, of: (r) => r.chain.requestsPerSecond },
-  chainP50Ms: { label: 'chain p50', unit: 'ms', better: 'lower', digits: 2, of: (r) => r.chain.latency.p50Ms },
-  chainP99Ms: { label: 'chain p99', unit: 'ms', better: 'lower', digits: 2, of: (r) => r.chain.latency.p99Ms },
-  cpuPerRequestUs: { label: 'CPU per chain request (its processes)', unit: 'µs', better: 'lower', digits: 0, of: (r) => r.cpuPerRequestUs },
-  loadGeneratorCpuPercent: { label: 'load generator CPU, share of one core', unit: '%', better: 'lower', digits: 0, of: (r) => r.loadGeneratorCpuPercent },
-  loadGeneratorCpuPerRequestUs: { label: 'load generator CPU per request, checking included', unit: 'µs', better: 'lower', digits: 1, of: (r) => r.chain.cpuPerRequestUs },
-  checkUsPerAnswer: { label: 'correctness check per answer (wall time, generator thread)', unit: 'µs', better: 'lower', digits: 1, of: (r) => r.chain.checkUsPerAnswer },
-  ceilingRps: { label: "ceiling: the edge's /api/health", unit: 'req/s', better: 'higher', digits: 0, of: (r) => r.ceiling?.requestsPerSecond },
-  ceilingShare: { label: 'chain req/s x hops / ceiling req/s', unit: '', better: 'higher', digits: 3, of: (r) => r.ratio },
+  chainRps: { label: 'chain throughput', unit: 'req/s', digits: 0, of: (r) => r.chain.requestsPerSecond },
+  chainP50Ms: { label: 'chain p50', unit: 'ms', digits: 2, of: (r) => r.chain.latency.p50Ms },
+  chainP99Ms: { label: 'chain p99', unit: 'ms', digits: 2, of: (r) => r.chain.latency.p99Ms },
+  cpuPerRequestUs: { label: 'CPU per chain request (its processes)', unit: 'µs', digits: 0, of: (r) => r.cpuPerRequestUs },
+  loadGeneratorCpuPercent: { label: 'load generator CPU, share of one core', unit: '%', digits: 0, of: (r) => r.loadGeneratorCpuPercent },
+  loadGeneratorCpuPerRequestUs: { label: 'load generator CPU per request, checking included', unit: 'µs', digits: 1, of: (r) => r.chain.cpuPerRequestUs },
+  checkUsPerAnswer: { label: 'correctness check per answer (wall time, generator thread)', unit: 'µs', digits: 1, of: (r) => r.chain.checkUsPerAnswer },
+  ceilingRps: { label: "ceiling: the edge's /api/health", unit: 'req/s', digits: 0, of: (r) => r.ceiling?.requestsPerSecond },
+  ceilingShare: { label: 'chain req/s x hops / ceiling req/s', unit: '', digits: 3, of: (r) => r.ratio },
 } satisfies Record<string, Figure>;
 
 export type FigureKey = keyof typeof FIGURES;

@@ -148,6 +148,8 @@ export class ScenarioRun {
   private greetingRequests = 0;
   private unanswered = 0;
   private healthAnswers = true;
+  /** What set-up found; set by prepare(), before any round. */
+  private setup?: ScenarioResult['setup'];
 
   private constructor(
     private readonly options: BenchOptions,
@@ -157,7 +159,6 @@ export class ScenarioRun {
     private readonly expected: ExpectedGreeting[],
     private readonly collections: StoredCollection[],
     private readonly progress: (msg: string) => void,
-    private setup?: ScenarioResult['setup'],
   ) {}
 
   static async setUp(config: PlatformConfig, options: BenchOptions, scenario: Scenario, progress: (msg: string) => void): Promise<ScenarioRun> {

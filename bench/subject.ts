@@ -75,8 +75,8 @@ function externalTarget(config: PlatformConfig, scenario: TargetScenario): Subje
   };
 }
 
-export function startSubject(config: PlatformConfig, scenario: Scenario, progress: (msg: string) => void): Promise<Subject> {
-  if (scenario.kind === 'target') return Promise.resolve(externalTarget(config, scenario));
+export async function startSubject(config: PlatformConfig, scenario: Scenario, progress: (msg: string) => void): Promise<Subject> {
+  if (scenario.kind === 'target') return externalTarget(config, scenario);
   if (scenario.kind === 'bare') return startBareChain(config, progress);
   return startOwnPlatform(config, scenario, progress);
 }
