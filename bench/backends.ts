@@ -2,7 +2,8 @@
  * The data plane a scenario runs on, as the env its roles get. memory: none (each process keeps its own in-memory store and
  * queue, so D's messages never reach F); url: the servers MONGO_CONN and RABBITMQ_CONN name; local: servers the test harness
  * (test/support/backends.ts) finds or starts on this machine (a Docker engine's containers, else rabbitmq-server and FerretDB
- * installed by scripts/ci/install-backends.sh), stopped again after the scenario.
+ * installed by scripts/ci/install-backends.sh), stopped again once the last scenario using them is done: scenarios run side by
+ * side (rounds alternate between them), and the harness keeps one server of each kind per process.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,32 @@ export interface DataPlane {
 
 const HARNESS = join(ROOT, 'test', 'support', 'backends.ts');
 
-export async function startDataPlane(kind: Backends): Promise<DataPlane> {
+const shared = new Map<Backends, { plane: Promise<DataPlane>; users: number }>();
+
+/** The data plane of this kind, started on first use and stopped when its last user stops it. */
+export function startDataPlane(kind: Backends): Promise<DataPlane> {
+  let entry = shared.get(kind);
+  if (!entry) {
+    entry = { plane: open(kind), users: 0 };
+    shared.set(kind, entry);
+    entry.plane.catch(() => shared.delete(kind));
+  }
+  const current = entry;
+  current.users++;
+  let released = false;
+  return current.plane.then((plane) => ({
+    ...plane,
+    stop: async () => {
+      if (released) return;
+      released = true;
+      if (--current.users > 0) return;
+      shared.delete(kind);
+      await plane.stop();
+    },
+  }));
+}
+
+async function open(kind: Backends): Promise<DataPlane> {
   if (kind === 'memory') return { env: {}, real: false, flavour: 'in-memory, per process', stop: async () => {} };
   if (kind === 'url') {
     const mongo = process.env.MONGO_CONN;

@@ -1,14 +1,15 @@
 /**
- * Did every greeting D published reach F's store? Reads the two roles' own counters from /api/metrics (published and confirmed
- * by the broker on D, consumed and acked after storing on F) and waits for the queue to drain until they match.
+ * Did every greeting reach its store? Two views: the roles' own counters from /api/metrics (published and confirmed by the
+ * broker on D, consumed and acked after storing on F), polled until the queue has drained; and the database itself, where
+ * each collection must have gained one document per greeting of its roles that the answers carried (stored = answered).
  */
+import { collectionName } from '../src/config/facts';
+import type { PlatformConfig } from '../src/config/schema';
 
 export interface DataPlaneCheck {
   /** Since the roles started (warm-up included): confirmed by the broker on D, acked after storing on F. */
   published: number;
   stored: number;
-  /** Documents that appeared in F's collection during the scenario, counted in the database itself. */
-  documents?: number;
   /** True when stored caught up with published before the deadline. */
   drained: boolean;
   /** Milliseconds from the end of the load until stored matched published (or the deadline). */
@@ -51,12 +52,69 @@ export async function awaitDrained(publisherUrl: string, consumerUrl: string, ti
   }
 }
 
-/** Documents in one collection, asked of the database itself (the MongoDB driver is loaded only for real data planes). */
-export async function countDocuments(mongoUrl: string, database: string, collection: string): Promise<number> {
+/** A collection and the roles whose greetings land in it: a role's own store, or the store of the role consuming its queue. */
+export interface StoredCollection {
+  name: string;
+  database: string;
+  collection: string;
+  roles: string[];
+}
+
+export function storedCollections(config: PlatformConfig): StoredCollection[] {
+  const found: StoredCollection[] = [];
+  for (const [id, role] of Object.entries(config.services)) {
+    if (role.store) found.push({ name: collectionName(role.store), ...role.store, roles: [id] });
+    if (role.consume) {
+      const publishers = Object.keys(config.services).filter((p) => config.services[p]!.publish?.queue === role.consume!.queue);
+      found.push({ name: collectionName(role.consume.store), ...role.consume.store, roles: publishers });
+    }
+  }
+  return found;
+}
+
+export interface StoredCheck {
+  collection: string;
+  roles: string[];
+  /** Greetings of these roles in the answers. */
+  answered: number;
+  /** Documents the collection gained meanwhile. */
+  stored: number;
+  /**
+   * Whether the greetings of the last exact answer are in the collection under their ids, in the original's field names
+   * (`servicename`, `createdat`, ...); undefined when no answer was exact.
+   */
+  sampleFound?: boolean;
+}
+
+/** Documents per collection, asked of the database itself (the MongoDB driver is loaded only for real data planes). */
+export async function countCollections(mongoUrl: string, collections: StoredCollection[]): Promise<number[]> {
   const { MongoClient } = await import('mongodb');
   const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5_000 });
   try {
-    return await client.db(database).collection(collection).countDocuments();
+    return await Promise.all(collections.map((c) => client.db(c.database).collection(c.collection).countDocuments()));
+  } finally {
+    await client.close();
+  }
+}
+
+/** Whether each collection holds, in the original's field names, the greeting of its role with the id given. */
+export async function samplesStored(mongoUrl: string, collections: StoredCollection[], ids: Record<string, string>): Promise<boolean[]> {
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5_000 });
+  try {
+    return await Promise.all(
+      collections.map(async (c) => {
+        const found = await Promise.all(
+          c.roles.map(async (role) => {
+            const id = ids[role];
+            if (!id) return false;
+            const doc = await client.db(c.database).collection(c.collection).findOne({ id });
+            return Boolean(doc && typeof doc.servicename === 'string' && typeof doc.message === 'string' && doc.createdat && typeof doc.hostname === 'string');
+          }),
+        );
+        return found.every(Boolean);
+      }),
+    );
   } finally {
     await client.close();
   }

@@ -1,6 +1,6 @@
 /**
- * Latency summaries from raw per-request samples (milliseconds, sub-millisecond precision). autocannon's own histogram keeps
- * whole milliseconds, too coarse for a chain whose median is a few ms, so the load generator keeps every sample and this
+ * Latency summaries from raw per-request samples (milliseconds, sub-millisecond precision). Whole-millisecond histograms (what
+ * autocannon keeps) are too coarse for a chain whose median is a few ms, so the load generator keeps every sample and this
  * module reduces them: exact percentiles, and a log-spaced histogram for the chart.
  */
 

@@ -7,7 +7,7 @@ import type { LoadResult, LoadSpec } from './load-generator';
 
 const GENERATOR = join(import.meta.dir, 'load-generator.ts');
 
-/** The Bun that runs the bench also runs the generator: autocannon under Bun outpaces it under Node 20 on this kind of box. */
+/** The Bun that runs the bench also runs the generator (its fetch is what the generator is built on). */
 function bunExecutable(): string {
   return (globalThis as { Bun?: unknown }).Bun ? process.execPath : 'bun';
 }

@@ -1,16 +1,17 @@
 /**
- * `bun bench/main.ts`: how fast the whole chain is, and where the time goes. Measures exec-to-ready per role, then runs every
- * scenario the options ask for (artifact x backends x tracing) one after another on the same machine, prints a summary, and
- * writes the JSON results and an HTML latency chart. Exits 1 when a scenario could not run; missed targets are reported, not
- * fatal, because they depend on the machine.
+ * `bun bench/main.ts`: how fast the whole chain is, whether it answers right under load, and where the time goes. Measures
+ * start-up against a bare compiled Bun server, sets every scenario up (the bench's own platform per artifact x backends x
+ * tracing x transport, the bare Bun chain, edges someone else runs), then measures them round-robin for --rounds rounds, prints
+ * a summary, and writes the JSON results and an HTML page. Exits 1 when a scenario could not run or a process of one ended;
+ * missed targets (wrong answers included) are reported, not fatal, because they depend on the machine and on the subject.
  */
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/settings';
-import { commandFor } from './artifacts';
-import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
-import { machine, scenarioText, startupText, targetsText, writeReport, type BenchReport } from './report';
-import { labelOf, runScenario, type ScenarioResult } from './scenario';
-import { measureStartup, type StartupSample } from './startup';
+import { labelOf, parseOptions, USAGE, UsageError, type Artifact, type BenchOptions } from './options';
+import { machine, ratiosText, scenarioText, startupText, targetsText, writeReport, type BenchReport } from './report';
+import { ratiosOf } from './rounds';
+import { ScenarioRun } from './scenario';
+import { measureStartupSuite } from './startup-suite';
 import { checkTargets } from './targets';
 
 const DEFAULT_OUT = join(import.meta.dir, 'results');
@@ -26,37 +27,58 @@ async function bench(options: BenchOptions): Promise<number> {
     command: `bun bench/main.ts ${process.argv.slice(2).join(' ')}`.trim(),
     machine: machine(),
     options,
-    startup: {},
     scenarios: [],
+    failed: [],
+    ratios: [],
     targets: [],
   };
-  const artifacts = [...new Set(options.scenarios.map((s) => s.artifact))];
-  if (options.startupRuns > 0) {
-    for (const artifact of artifacts) {
-      progress(`exec to readiness: ${artifact}, ${options.startupRuns} runs per role`);
-      const samples: StartupSample[] = await measureStartup(commandFor(artifact), Object.keys(config.services), options.startupRuns);
-      report.startup[artifact] = samples;
-    }
+  const artifacts = [...new Set(options.scenarios.flatMap((s) => (s.kind === 'platform' ? [s.artifact] : [])))] as Artifact[];
+  if (options.startupRuns > 0 && artifacts.length > 0) {
+    report.startup = await measureStartupSuite(config, artifacts, options.startupRuns, progress);
     process.stdout.write(`${startupText(report.startup)}\n`);
   }
-  let failed = 0;
+
+  const runs: ScenarioRun[] = [];
   for (const scenario of options.scenarios) {
     const label = labelOf(scenario);
-    progress(`scenario ${label}`);
+    progress(`setting up ${label}`);
     try {
-      const result: ScenarioResult = await runScenario(config, options, scenario, (msg) => progress(`  ${msg}`));
-      report.scenarios.push(result);
-      process.stdout.write(`${scenarioText(result)}\n`);
+      runs.push(await ScenarioRun.setUp(config, options, scenario, (msg) => progress(`  ${label}: ${msg}`)));
     } catch (err) {
-      failed++;
-      process.stderr.write(`[bench] scenario ${label} failed: ${(err as Error).message}\n`);
+      report.failed.push({ label, error: (err as Error).message });
+      progress(`${label} failed: ${(err as Error).message}`);
     }
   }
+  // Round-robin: every scenario's n-th round runs before any scenario's (n+1)-th, so all of them see the same stretch of the
+  // shared machine's load.
+  const live = new Set(runs);
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const run of runs) {
+      if (!live.has(run)) continue;
+      try {
+        await run.measure(round);
+      } catch (err) {
+        live.delete(run);
+        report.failed.push({ label: run.label, error: `round ${round}: ${(err as Error).message}` });
+        progress(`${run.label} failed in round ${round}: ${(err as Error).message}`);
+        await run.abandon();
+      }
+    }
+  }
+  for (const run of runs) {
+    if (!live.has(run)) continue;
+    const result = await run.finish();
+    report.scenarios.push(result);
+    process.stdout.write(`${scenarioText(result)}\n`);
+  }
+
+  report.ratios = ratiosOf(report.scenarios);
   report.targets = checkTargets(report.scenarios, report.startup);
-  process.stdout.write(`${targetsText(report.targets)}\n`);
+  process.stdout.write(`${ratiosText(report.ratios)}\n${targetsText(report.targets)}\n`);
   const paths = writeReport(report, options.outDir);
-  process.stdout.write(`\nresults: ${paths.json}\nchart:   ${paths.html}\n`);
-  return failed > 0 ? 1 : 0;
+  process.stdout.write(`\nresults: ${paths.json}\npage:    ${paths.html}\n`);
+  const ended = report.scenarios.some((s) => s.failures.length > 0);
+  return report.failed.length > 0 || ended ? 1 : 0;
 }
 
 let options: BenchOptions | undefined;

@@ -1,72 +1,109 @@
 /**
- * One scenario (artifact x backends x tracing): start the eight roles as processes, check the chain answers, measure idle
- * memory, warm up, load the chain while counting each role's CPU, check the data plane drained, load one role's trivial route
- * for the ceiling, then stop everything and collect what the span collector received.
+ * One scenario through its life: `setUp` starts (or finds) the subject, checks the first answer, reads idle memory and warms
+ * up; `measure` is one round (a short re-warm, the measured chain load with each process's CPU counted, the data plane drained
+ * and counted, the ceiling); `finish` stops what the bench started and sums everything up. main.ts sets every scenario up,
+ * then calls `measure` round-robin, so the rounds of different scenarios alternate in time on the shared machine.
+ *
+ * Every answer of every load run (warm-up included) is checked (correctness.ts); with a real data plane, each collection's new
+ * documents are compared with the greetings the answers carried in each phase of load (only one scenario is loaded at a time,
+ * so each phase's documents are its own even when scenarios share the servers).
  */
-import { edgeRole } from '../src/config/facts';
 import type { PlatformConfig } from '../src/config/schema';
-import { ProcessPlatform } from '../src/platform/processes';
-import { commandFor } from './artifacts';
-import { startDataPlane } from './backends';
-import { awaitDrained, countDocuments, type DataPlaneCheck } from './data-plane';
+import { addCounts, AnswerChecker, expectedChain, type CorrectnessCounts, type ExpectedGreeting } from './correctness';
+import { awaitDrained, countCollections, samplesStored, storedCollections, type DataPlaneCheck, type StoredCheck, type StoredCollection } from './data-plane';
 import { generateLoad } from './load';
-import type { LoadResult } from './load-generator';
-import type { BenchOptions, Scenario } from './options';
+import type { LoadResult, LoadSpec } from './load-generator';
+import { labelOf, type BenchOptions, type Scenario } from './options';
 import { cpuSeconds, memory, pidListeningOn, processName, threadCpuSeconds } from './proc-stats';
-import { startCollector, type Collector, type SpanCount } from './zipkin-collector';
+import { spread, spreadsOf, type FigureKey, type Spread } from './rounds';
+import { startSubject, type Subject, type TracingOutcome } from './subject';
 
-export interface RoleStats {
+export interface ProcessStats {
+  pid: number;
+  /** CPU seconds the process used during the measured chain load, and that as a share of one core and per chain request. */
+  chainCpuSeconds: number;
+  chainCpuPercent: number;
+  cpuPerRequestUs: number;
+  /** The chain-load CPU seconds by thread name (main = the JavaScript thread), largest first. */
+  chainCpuByThread: Record<string, number>;
+  /** VmHWM after the chain load: the most the process ever held. */
+  peakRssMb: number;
+}
+
+export interface RoundResult {
+  round: number;
+  startedAt: string;
+  chain: LoadResult;
+  /** Load on the edge's /api/health: one hop's capacity. Absent when skipped or when the edge has no such route. */
+  ceiling?: LoadResult;
+  /** chain req/s x hops / ceiling req/s: the share of single-hop capacity the chain achieves. */
+  ratio?: number;
+  processes: Record<string, ProcessStats>;
+  /** CPU microseconds all known processes together spent per chain request; absent when none is known. */
+  cpuPerRequestUs?: number;
+  loadGeneratorCpuPercent: number;
+  /** After this round's load: D's published and F's stored counters, once drained. */
+  dataPlane?: DataPlaneCheck;
+  /** This round's load (re-warm and chain): greetings answered vs documents stored, per collection. */
+  stored?: StoredCheck[];
+  /** CPU the data-plane servers on this machine used during the chain load (servers elsewhere are not visible). */
+  dataPlaneServers?: { name: string; url: string; pid: number; chainCpuSeconds: number; chainCpuPercent: number }[];
+}
+
+export interface IdleProcess {
   pid: number;
   /** RSS once ready, before any load. */
   idleRssMb: number;
-  /** VmHWM after the chain load: the most the role ever held. */
-  peakRssMb: number;
-  /** CPU seconds the role used during the measured chain load, and that as a share of one core. */
-  chainCpuSeconds: number;
-  chainCpuPercent: number;
-  /** The chain-load CPU seconds by thread name (main = the JavaScript thread), largest first. */
-  chainCpuByThread: Record<string, number>;
+  /** Loads database or queue drivers in this scenario. */
+  drivers: boolean;
 }
 
 export interface ScenarioResult {
   scenario: Scenario;
   label: string;
+  edgeUrl: string;
   /** What served the data plane. */
   backends: string;
-  chain: LoadResult;
-  ceiling: LoadResult & { role: string };
-  /** chain req/s x hops / ceiling req/s: the share of single-hop capacity the chain achieves. */
-  ratio: number;
+  /** Greetings in a whole answer. */
   hops: number;
-  roles: Record<string, RoleStats>;
-  /** Seconds of warm-up load before the measured run (the option, plus what the JIT needed). */
-  warmupS: number;
-  /** CPU microseconds all roles together spent per chain request. */
-  rolesCpuPerRequestUs: number;
-  loadGeneratorCpuPercent: number;
-  dataPlane?: DataPlaneCheck;
-  /** CPU the data-plane servers on this machine used during the chain load (servers elsewhere are not visible). */
-  dataPlaneServers?: { name: string; url: string; pid: number; chainCpuSeconds: number; chainCpuPercent: number }[];
-  tracing?: SpanCount & { greetingRequests: number; collectorCpuSeconds: number };
-}
-
-/** The data-plane servers that listen on this machine, by the ports of their URLs (credentials never leave the URL parser). */
-function localServers(env: Record<string, string>): { name: string; url: string; pid: number }[] {
-  const found: { name: string; url: string; pid: number }[] = [];
-  for (const [variable, defaultPort] of [['MONGO_CONN', 27017], ['RABBITMQ_CONN', 5672]] as const) {
-    const value = env[variable];
-    if (!value) continue;
-    const url = new URL(value);
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) continue;
-    const pid = pidListeningOn(Number(url.port || defaultPort));
-    if (pid) found.push({ name: processName(pid), url: `${url.protocol}//${url.host}`, pid });
-  }
-  return found;
+  expected: ExpectedGreeting[];
+  setup: {
+    /** Seconds of warm-up load (the option, plus what the JIT needed). */
+    warmupS: number;
+    idle: Record<string, IdleProcess>;
+    /** The first answer and the warm-up's answers. */
+    correctness: CorrectnessCounts;
+    stored?: StoredCheck[];
+    /** Why there is no ceiling run, when there is none. */
+    ceilingSkipped?: string;
+  };
+  rounds: RoundResult[];
+  /** Median and range over the rounds of each figure. */
+  summary: Partial<Record<FigureKey, Spread>>;
+  /** Each process's CPU per chain request over the rounds. */
+  processSummary: Record<string, { cpuPerRequestUs: Spread; chainCpuPercent: Spread; peakRssMb: number }>;
+  /** Every answer the scenario got: first answer, warm-up, re-warms and measured loads. */
+  correctness: CorrectnessCounts;
+  /** Requests of every load that got no answer (connection errors, timeouts). */
+  unanswered: number;
+  /** Answers of the measured chain loads only. */
+  measuredCorrectness: CorrectnessCounts;
+  /** Totals over every phase of load. */
+  stored?: StoredCheck[];
+  tracing?: TracingOutcome & { greetingRequests: number };
+  /** The round whose chain req/s is the median: the one the latency charts show. */
+  chartRound: number;
+  /** Processes that ended during the scenario. */
+  failures: string[];
 }
 
 const EXTRA_WARMUP_STEP_S = 2;
-/** Below this share of the roles' CPU the compiler is done with the hot paths. */
+/** Below this share of the processes' CPU the compiler is done with the hot paths. */
 const JIT_SETTLED_SHARE = 0.03;
+/** Before each measured round: the other scenarios ran meanwhile, so connections and caches settle again. */
+const REWARM_S = 1;
+
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /** The share of all CPU used between two per-thread snapshots that threads of this name used. */
 function shareOf(thread: string, before: Record<string, number>[], after: Record<string, number>[]): number {
@@ -90,158 +127,276 @@ function threadDelta(before: Record<string, number>, after: Record<string, numbe
   return Object.fromEntries(delta);
 }
 
-export function labelOf(s: Scenario): string {
-  return `${s.artifact}/${s.backends}/tracing-${s.tracing}/${s.transport}`;
-}
-
-const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
-
-/** The role the load enters by; the ceiling run loads its trivial route, so both runs cross the same process boundary. */
-function edgeOf(config: PlatformConfig): string {
-  return edgeRole(config);
-}
-
-async function firstAnswer(url: string, expectedEntries: number): Promise<void> {
-  const response = await fetch(url);
-  const body = (await response.json()) as unknown[];
-  if (response.status !== 200 || !Array.isArray(body) || body.length !== expectedEntries) {
-    throw new Error(`the chain is not healthy before the load: ${url} answered ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+/** The data-plane servers that listen on this machine, by the ports of their URLs (credentials never leave the URL parser). */
+function localServers(env: Record<string, string>): { name: string; url: string; pid: number }[] {
+  const found: { name: string; url: string; pid: number }[] = [];
+  for (const [variable, defaultPort] of [['MONGO_CONN', 27017], ['RABBITMQ_CONN', 5672]] as const) {
+    const value = env[variable];
+    if (!value) continue;
+    const url = new URL(value);
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) continue;
+    const pid = pidListeningOn(Number(url.port || defaultPort));
+    if (pid) found.push({ name: processName(pid), url: `${url.protocol}//${url.host}`, pid });
   }
+  return found;
 }
 
-export async function runScenario(
-  config: PlatformConfig,
-  options: BenchOptions,
-  scenario: Scenario,
-  progress: (msg: string) => void,
-): Promise<ScenarioResult> {
-  const command = commandFor(scenario.artifact);
-  const dataPlane = await startDataPlane(scenario.backends);
-  let collector: Collector | undefined;
-  let platform: ProcessPlatform | undefined;
-  const unexpected: string[] = [];
-  try {
-    if (scenario.tracing === 'on') collector = await startCollector();
-    const publisher = Object.keys(config.services).find((id) => config.services[id]!.publish);
-    const consumer = Object.keys(config.services).find((id) => config.services[id]!.consume);
-    const sink = consumer ? config.services[consumer]!.consume!.store : undefined;
-    const mongoUrl = dataPlane.env.MONGO_CONN;
-    const documentsBefore = dataPlane.real && sink && mongoUrl ? await countDocuments(mongoUrl, sink.database, sink.collection) : 0;
-    platform = new ProcessPlatform(config, {
-      command,
-      env: {
-        ...dataPlane.env,
-        ...(collector ? { ZIPKIN_URL: collector.spansUrl, TRACE_SAMPLE_RATIO: '1' } : {}),
-        DRAIN_DELAY_MS: '0',
-        // On embedded backends each role is its own process, so D's in-memory queue has no consumer and fills up: raised far
-        // above what a run publishes, so D keeps accepting (and the run measures the chain, not a full queue's 503s).
-        ...(dataPlane.real ? {} : { MEMORY_QUEUE_LIMIT: '5000000' }),
-      },
-      onUnexpectedExit: (id, how) => unexpected.push(`${id} exited (${how})`),
-      transport: scenario.transport,
-    });
-    progress(`starting eight roles (${command.join(' ')})`);
-    await platform.start(60_000);
-    const edge = edgeOf(config);
-    const greetingUrl = `${platform.url(edge)}/api/greeting`;
-    const hops = Object.keys(config.services).filter((id) => !config.services[id]!.consume).length;
-    await firstAnswer(greetingUrl, hops);
+export class ScenarioRun {
+  private readonly rounds: RoundResult[] = [];
+  private readonly phases: CorrectnessCounts[] = [];
+  private readonly storedPhases: StoredCheck[][] = [];
+  private greetingRequests = 0;
+  private unanswered = 0;
+  private healthAnswers = true;
+  /** What set-up found; set by prepare(), before any round. */
+  private setup?: ScenarioResult['setup'];
 
-    // Let start-up garbage settle before reading what an idle role holds.
+  private constructor(
+    private readonly options: BenchOptions,
+    readonly scenario: Scenario,
+    readonly label: string,
+    private readonly subject: Subject,
+    private readonly expected: ExpectedGreeting[],
+    private readonly collections: StoredCollection[],
+    private readonly progress: (msg: string) => void,
+  ) {}
+
+  static async setUp(config: PlatformConfig, options: BenchOptions, scenario: Scenario, progress: (msg: string) => void): Promise<ScenarioRun> {
+    const subject = await startSubject(config, scenario, progress);
+    const collections = subject.dataPlane ? storedCollections(config) : [];
+    const run = new ScenarioRun(options, scenario, labelOf(scenario), subject, expectedChain(config), collections, progress);
+    try {
+      await run.prepare();
+    } catch (err) {
+      await subject.stop().catch(() => undefined);
+      throw err;
+    }
+    return run;
+  }
+
+  private spec(url: string, durationS: number, checked: boolean): LoadSpec {
+    return { url, connections: this.options.concurrency, durationS, timeoutS: 10, clockSkewMs: this.options.clockSkewMs, ...(checked ? { expected: this.expected } : {}) };
+  }
+
+  private get greetingUrl(): string {
+    return `${this.subject.edgeUrl}/api/greeting`;
+  }
+
+  /** A load run on the greeting route, every answer checked and counted into the current phase. */
+  private async greetings(durationS: number, phase: CorrectnessCounts[]): Promise<LoadResult> {
+    const result = await generateLoad(this.spec(this.greetingUrl, durationS, true));
+    this.greetingRequests += result.requests;
+    this.unanswered += result.errors;
+    phase.push(result.correctness!);
+    return result;
+  }
+
+  private async firstAnswer(phase: CorrectnessCounts[]): Promise<void> {
+    const checker = new AnswerChecker(this.expected, { clockSkewMs: this.options.clockSkewMs });
+    const sentAt = Date.now();
+    const response = await fetch(this.greetingUrl, { signal: AbortSignal.timeout(15_000) });
+    const body = await response.text();
+    this.greetingRequests++;
+    if (!checker.check(response.status, body, sentAt, Date.now())) {
+      const reason = Object.keys(checker.result().reasons)[0];
+      this.progress(`the first answer is wrong (${reason}): ${response.status} ${body.slice(0, 200)}`);
+    }
+    phase.push(checker.result());
+    const health = await fetch(`${this.subject.edgeUrl}/api/health`, { signal: AbortSignal.timeout(15_000) }).catch(() => undefined);
+    this.healthAnswers = health?.status === 200;
+    await health?.arrayBuffer();
+  }
+
+  private async prepare(): Promise<void> {
+    const phase: CorrectnessCounts[] = [];
+    const storedBefore = await this.countStored();
+    await this.firstAnswer(phase);
+    // Let start-up garbage settle before reading what an idle process holds.
     await Bun.sleep(1000);
-    const pids = new Map([...platform.roles].map(([id, role]) => [id, role.child.pid!]));
-    const idle = new Map([...pids].map(([id, pid]) => [id, memory(pid)]));
+    const idle: Record<string, IdleProcess> = {};
+    for (const [name, pid] of this.subject.processes) idle[name] = { pid, idleRssMb: round(memory(pid)?.rssMb ?? NaN), drivers: this.subject.withDrivers.has(name) };
 
-    const spec = { connections: options.concurrency, timeoutS: 10 };
-    let greetingRequests = 0;
+    const { warmupS: asked, maxExtraWarmupS } = this.options;
     let warmupS = 0;
-    if (options.warmupS > 0) {
-      progress(`warming up ${options.warmupS} s`);
-      greetingRequests += (await generateLoad({ ...spec, url: greetingUrl, durationS: options.warmupS })).requests;
-      warmupS = options.warmupS;
+    if (asked > 0) {
+      this.progress(`warming up ${asked} s`);
+      await this.greetings(asked, phase);
+      warmupS = asked;
       // Bun's JIT compiles hot code for a number of calls, not seconds: a slow configuration (tracing on, real servers) needs
-      // more time. Keep warming while the compiler threads still take a visible share of the roles' CPU.
-      while (warmupS + EXTRA_WARMUP_STEP_S <= options.warmupS + options.maxExtraWarmupS) {
-        const before = [...pids.values()].map(threadCpuSeconds);
-        greetingRequests += (await generateLoad({ ...spec, url: greetingUrl, durationS: EXTRA_WARMUP_STEP_S })).requests;
+      // more time. Keep warming while the compiler threads still take a visible share of the processes' CPU.
+      const pids = [...this.subject.processes.values()];
+      while (pids.length > 0 && warmupS + EXTRA_WARMUP_STEP_S <= asked + maxExtraWarmupS) {
+        const before = pids.map(threadCpuSeconds);
+        await this.greetings(EXTRA_WARMUP_STEP_S, phase);
         warmupS += EXTRA_WARMUP_STEP_S;
-        const after = [...pids.values()].map(threadCpuSeconds);
-        const jitShare = shareOf('JITWorker', before, after);
+        const jitShare = shareOf('JITWorker', before, pids.map(threadCpuSeconds));
         if (jitShare < JIT_SETTLED_SHARE) break;
-        progress(`the JIT still takes ${Math.round(jitShare * 100)}% of the roles' CPU: warming up ${EXTRA_WARMUP_STEP_S} s more`);
+        this.progress(`the JIT still takes ${Math.round(jitShare * 100)}% of the processes' CPU: warming up ${EXTRA_WARMUP_STEP_S} s more`);
       }
     }
-    progress(`chain: GET /api/greeting on ${edge}, ${options.concurrency} connections, ${options.durationS} s`);
-    const servers = localServers(dataPlane.env);
+    const correctness = addCounts(phase);
+    this.phases.push(correctness);
+    const stored = await this.storedSince(storedBefore, correctness);
+    this.setup = {
+      warmupS,
+      idle,
+      correctness,
+      stored,
+      ceilingSkipped: this.options.ceilingDurationS <= 0 ? 'skipped (--ceiling-duration 0)' : this.healthAnswers ? undefined : "the edge's /api/health did not answer 200",
+    };
+  }
+
+  private async countStored(): Promise<number[] | undefined> {
+    return this.subject.dataPlane ? countCollections(this.subject.dataPlane.mongoUrl, this.collections) : undefined;
+  }
+
+  /** Drains the queue, then compares each collection's new documents with the greetings of its roles that were answered. */
+  private async storedSince(before: number[] | undefined, answered: CorrectnessCounts): Promise<StoredCheck[] | undefined> {
+    const plane = this.subject.dataPlane;
+    if (!plane || !before) return undefined;
+    if (plane.publisherUrl && plane.consumerUrl) await awaitDrained(plane.publisherUrl, plane.consumerUrl, this.options.drainTimeoutS * 1000);
+    const after = await countCollections(plane.mongoUrl, this.collections);
+    const samples = answered.lastExactIds ? await samplesStored(plane.mongoUrl, this.collections, answered.lastExactIds) : undefined;
+    const checks = this.collections.map((c, i) => ({
+      collection: c.name,
+      roles: c.roles,
+      answered: c.roles.reduce((n, role) => n + (answered.greetingsByRole[role] ?? 0), 0),
+      stored: after[i]! - before[i]!,
+      sampleFound: samples?.[i],
+    }));
+    this.storedPhases.push(checks);
+    return checks;
+  }
+
+  /** One measured round. */
+  async measure(roundNo: number): Promise<RoundResult> {
+    const { options, subject } = this;
+    const phase: CorrectnessCounts[] = [];
+    const startedAt = new Date().toISOString();
+    const storedBefore = await this.countStored();
+    if (options.warmupS > 0) await this.greetings(Math.min(REWARM_S, options.warmupS), phase);
+
+    this.progress(`round ${roundNo}: GET /api/greeting, ${options.concurrency} connections, ${options.durationS} s`);
+    const pids = subject.processes;
+    const servers = subject.dataPlane ? localServers(subject.dataPlane.env) : [];
     const serversBefore = servers.map((s) => cpuSeconds(s.pid) ?? 0);
     const cpuBefore = new Map([...pids].map(([id, pid]) => [id, cpuSeconds(pid) ?? 0]));
     const threadsBefore = new Map([...pids].map(([id, pid]) => [id, threadCpuSeconds(pid)]));
-    const chain = await generateLoad({ ...spec, url: greetingUrl, durationS: options.durationS });
+    const measured: CorrectnessCounts[] = [];
+    const chain = await this.greetings(options.durationS, measured);
     const cpuAfter = new Map([...pids].map(([id, pid]) => [id, cpuSeconds(pid) ?? 0]));
     const threadsAfter = new Map([...pids].map(([id, pid]) => [id, threadCpuSeconds(pid)]));
+    phase.push(...measured);
     const dataPlaneServers = servers.map((s, i) => {
       const used = (cpuSeconds(s.pid) ?? 0) - serversBefore[i]!;
       return { ...s, chainCpuSeconds: round(used, 2), chainCpuPercent: round((used / chain.durationS) * 100) };
     });
-    greetingRequests += chain.requests;
 
-    const roles: Record<string, RoleStats> = {};
-    let rolesCpu = 0;
+    const processes: Record<string, ProcessStats> = {};
+    let allCpu = 0;
     for (const [id, pid] of pids) {
       const used = cpuAfter.get(id)! - cpuBefore.get(id)!;
-      rolesCpu += used;
-      roles[id] = {
+      allCpu += used;
+      processes[id] = {
         pid,
-        idleRssMb: round(idle.get(id)?.rssMb ?? NaN),
-        peakRssMb: round(memory(pid)?.peakRssMb ?? NaN),
         chainCpuSeconds: round(used, 2),
         chainCpuPercent: round((used / chain.durationS) * 100),
+        cpuPerRequestUs: round((used / Math.max(1, chain.requests)) * 1e6, 0),
         chainCpuByThread: threadDelta(threadsBefore.get(id)!, threadsAfter.get(id)!),
+        peakRssMb: round(memory(pid)?.peakRssMb ?? NaN),
       };
     }
 
-    let dataPlaneCheck: DataPlaneCheck | undefined;
-    if (dataPlane.real && publisher && consumer) {
-      progress('waiting for the queue to drain');
-      dataPlaneCheck = await awaitDrained(platform.url(publisher), platform.url(consumer), options.drainTimeoutS * 1000);
-      if (sink && mongoUrl) dataPlaneCheck.documents = (await countDocuments(mongoUrl, sink.database, sink.collection)) - documentsBefore;
+    let dataPlane: DataPlaneCheck | undefined;
+    const plane = subject.dataPlane;
+    if (plane?.publisherUrl && plane.consumerUrl) {
+      this.progress('waiting for the queue to drain');
+      dataPlane = await awaitDrained(plane.publisherUrl, plane.consumerUrl, options.drainTimeoutS * 1000);
+    }
+    const correctness = addCounts(phase);
+    this.phases.push(correctness);
+    const stored = await this.storedSince(storedBefore, correctness);
+
+    let ceiling: LoadResult | undefined;
+    if (!this.setup!.ceilingSkipped) {
+      const healthUrl = `${subject.edgeUrl}/api/health`;
+      this.progress(`round ${roundNo}: ceiling, GET /api/health, ${options.ceilingDurationS} s`);
+      if (options.warmupS > 0) await generateLoad(this.spec(healthUrl, Math.min(REWARM_S, options.warmupS), false));
+      ceiling = await generateLoad(this.spec(healthUrl, options.ceilingDurationS, false));
     }
 
-    const healthUrl = `${platform.url(edge)}/api/health`;
-    progress(`ceiling: GET /api/health on ${edge}, ${options.ceilingDurationS} s`);
-    if (options.warmupS > 0) await generateLoad({ ...spec, url: healthUrl, durationS: Math.min(1, options.warmupS) });
-    const ceiling = { ...(await generateLoad({ ...spec, url: healthUrl, durationS: options.ceilingDurationS })), role: edge };
-
-    if (unexpected.length > 0) throw new Error(`roles ended during the bench: ${unexpected.join(', ')}`);
-    await platform.stop();
-    platform = undefined;
-
-    let tracing: ScenarioResult['tracing'];
-    if (collector) {
-      // Exporters batch spans (and flush on shutdown): wait until nothing new arrives.
-      const spans = await collector.settle(1500, 15_000);
-      tracing = { ...spans, greetingRequests, collectorCpuSeconds: round(cpuSeconds(collector.pid) ?? NaN, 2) };
-    }
-
-    return {
-      scenario,
-      label: labelOf(scenario),
-      backends: dataPlane.flavour,
-      warmupS,
+    const result: RoundResult = {
+      round: roundNo,
+      startedAt,
       chain,
       ceiling,
-      hops,
-      ratio: round((chain.requestsPerSecond * hops) / ceiling.requestsPerSecond, 3),
-      roles,
-      rolesCpuPerRequestUs: round((rolesCpu / Math.max(1, chain.requests)) * 1e6, 0),
+      ratio: ceiling && ceiling.requestsPerSecond > 0 ? round((chain.requestsPerSecond * this.expected.length) / ceiling.requestsPerSecond, 3) : undefined,
+      processes,
+      cpuPerRequestUs: pids.size > 0 ? round((allCpu / Math.max(1, chain.requests)) * 1e6, 0) : undefined,
       loadGeneratorCpuPercent: round((chain.cpuSeconds / chain.durationS) * 100),
-      dataPlane: dataPlaneCheck,
+      dataPlane,
+      stored,
       dataPlaneServers: dataPlaneServers.length > 0 ? dataPlaneServers : undefined,
-      tracing,
     };
-  } finally {
-    await platform?.stop();
-    await collector?.stop();
-    await dataPlane.stop();
+    this.rounds.push(result);
+    return result;
+  }
+
+  /** Stops what the bench started and sums the rounds up. */
+  async finish(): Promise<ScenarioResult> {
+    const failures = this.subject.unexpectedExits();
+    const tracing = await this.subject.stop();
+    const summary = spreadsOf(this.rounds);
+    const byRps = [...this.rounds].sort((a, b) => a.chain.requestsPerSecond - b.chain.requestsPerSecond);
+    const processSummary: ScenarioResult['processSummary'] = {};
+    for (const name of this.subject.processes.keys()) {
+      const stats = this.rounds.map((r) => r.processes[name]!);
+      processSummary[name] = {
+        cpuPerRequestUs: spread(stats.map((s) => s.cpuPerRequestUs))!,
+        chainCpuPercent: spread(stats.map((s) => s.chainCpuPercent))!,
+        peakRssMb: Math.max(...stats.map((s) => s.peakRssMb)),
+      };
+    }
+    return {
+      scenario: this.scenario,
+      label: this.label,
+      edgeUrl: this.subject.edgeUrl,
+      backends: this.subject.backends,
+      hops: this.expected.length,
+      expected: this.expected,
+      setup: this.setup!,
+      rounds: this.rounds,
+      summary,
+      processSummary,
+      correctness: addCounts(this.phases),
+      unanswered: this.unanswered,
+      measuredCorrectness: addCounts(this.rounds.map((r) => r.chain.correctness)),
+      stored: this.storedPhases.length > 0 ? sumStored(this.storedPhases) : undefined,
+      tracing: tracing ? { ...tracing, greetingRequests: this.greetingRequests } : undefined,
+      chartRound: byRps[Math.floor((byRps.length - 1) / 2)]?.round ?? 1,
+      failures,
+    };
+  }
+
+  /** Stops the subject after a failure, without a result. */
+  async abandon(): Promise<void> {
+    await this.subject.stop().catch(() => undefined);
   }
 }
+
+function sumStored(phases: StoredCheck[][]): StoredCheck[] {
+  return phases[0]!.map((first, i) => ({
+    collection: first.collection,
+    roles: first.roles,
+    answered: phases.reduce((n, p) => n + p[i]!.answered, 0),
+    stored: phases.reduce((n, p) => n + p[i]!.stored, 0),
+    sampleFound: sampleOf(phases.map((p) => p[i]!.sampleFound)),
+  }));
+}
+
+/** Found in every phase that looked; undefined when none could look (no answer was exact). */
+function sampleOf(found: (boolean | undefined)[]): boolean | undefined {
+  const looked = found.filter((f): f is boolean => f !== undefined);
+  return looked.length > 0 ? looked.every(Boolean) : undefined;
+}
+

@@ -1,0 +1,43 @@
+/**
+ * Compiles a small entry point into a single binary with exactly the flags `npm run build:binary` uses (read from
+ * package.json, so the comparison binaries cannot drift from how the service is built), into a scratch directory of the run.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../scripts/artifacts';
+
+/** The `bun build` arguments of the build:binary script, without its entry point and --outfile. */
+export function binaryBuildFlags(): string[] {
+  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build:binary']!;
+  const words = script.split(/\s+/);
+  if (words[0] !== 'bun' || words[1] !== 'build') throw new Error(`build:binary is not a bun build command: ${script}`);
+  const flags: string[] = [];
+  for (let i = 2; i < words.length; i++) {
+    if (words[i] === '--outfile') i++;
+    else if (words[i]!.startsWith('--')) flags.push(words[i]!);
+  }
+  return flags;
+}
+
+function bunExecutable(): string {
+  return (globalThis as { Bun?: unknown }).Bun ? process.execPath : 'bun';
+}
+
+/**
+ * A scratch directory under the repository's ignored .cache/: entry points written there resolve packages from the project's
+ * node_modules exactly as src/ does. Removed by `dispose`.
+ */
+export function scratchDir(): { path: string; dispose(): void } {
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  const path = mkdtempSync(join(ROOT, '.cache', 'bench-'));
+  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Compiles `entry` to `outfile`; returns how long it took. */
+export function compile(entry: string, outfile: string): number {
+  const started = performance.now();
+  const built = spawnSync(bunExecutable(), ['build', entry, ...binaryBuildFlags(), '--outfile', outfile], { cwd: ROOT, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`compiling ${entry} failed:\n${built.stdout}\n${built.stderr}`);
+  return performance.now() - started;
+}
