@@ -1,7 +1,7 @@
 /**
  * The cluster gate (`npm run verify:cluster`): the cluster files meet the real programs that consume them.
  *
- *   kube-apiserver  every overlay and component combination, server-side applied for real, read back, and upgraded from the
+ *   kube-apiserver  every overlay, alone and with each component it lacks, server-side applied for real, read back, and upgraded from the
  *                   previous version; Istio's CRDs and install (no webhooks) applied first
  *   istioctl        the IstioOperator files through manifest generation, every rendered set through `validate` and
  *                   `analyze` (offline, with the generated install beside it)

@@ -1,5 +1,5 @@
 /**
- * Every set of objects a cluster can be given: each overlay as shipped, and each overlay with every combination of the
+ * Every set of objects a cluster can be given: each overlay as shipped, and each overlay with each of the
  * components it does not already include (a component is any kustomization of `kind: Component` under deploy/). The tree is
  * rendered from a private copy, so the combinations' kustomizations are never written into the repository.
  */
@@ -56,8 +56,13 @@ function kustomization(dir: string): { kind?: string; components?: string[] } {
   return parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) ?? {};
 }
 
-function subsets<T>(items: T[]): T[][] {
-  return items.reduce<T[][]>((all, item) => all.concat(all.map((s) => [...s, item])), [[]]);
+/**
+ * The overlay as shipped, then with each component it lacks, one at a time. Every subset would prove each combination too,
+ * but doubles the gate with each new component (a dozen components is thousands of sets); one at a time keeps it linear,
+ * and an interaction between two optional components is what their own READMEs must rule out.
+ */
+function alone<T>(items: T[]): T[][] {
+  return [[], ...items.map((item) => [item])];
 }
 
 function slug(text: string): string {
@@ -74,7 +79,7 @@ export function renderedSets(root: string, kustomize: string[], work: string, pr
     const dir = join(deploy, overlay);
     const own = (kustomization(dir).components ?? []).map((c) => resolve(dir, c));
     const extras = components.filter((c) => !own.includes(c));
-    for (const extra of subsets(extras)) {
+    for (const extra of alone(extras)) {
       const label = [`deploy/${overlay}`, ...extra.map((c) => relative(deploy, c))].join(' + ');
       let target = dir;
       if (extra.length > 0) {

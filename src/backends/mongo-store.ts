@@ -144,7 +144,8 @@ export class MongoStore implements GreetingStore {
     } catch (err) {
       const writeErrors = err instanceof MongoBulkWriteError ? [err.writeErrors].flat().filter(Boolean) : [];
       if (writeErrors.length === 0) {
-        this.noteFailure(err instanceof MongoBulkWriteError ? (err.cause ?? err) : err);
+        // A bulk error with no write errors is a write no server answered: the store is failing, whatever class wraps it.
+        this.noteFailure(err, err instanceof MongoBulkWriteError);
         return { failedAll: this.unavailable(`insert into ${collectionName(target)}`, err) };
       }
       const perDocument: (InsertOutcome | Error)[] = docs.map(() => 'stored');
@@ -223,8 +224,8 @@ export class MongoStore implements GreetingStore {
     return pending;
   }
 
-  private noteFailure(err: unknown): void {
-    if (!(err instanceof MongoNetworkError || err instanceof MongoServerSelectionError)) return;
+  private noteFailure(err: unknown, unanswered = false): void {
+    if (!unanswered && !(err instanceof MongoNetworkError || err instanceof MongoServerSelectionError)) return;
     const wasReady = this.isReady();
     this.failing = true;
     this.reportChange(wasReady);

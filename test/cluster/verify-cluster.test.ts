@@ -186,7 +186,7 @@ describeRequiring('the cluster gate on seeded defects', missing, ({ describe, te
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 900_000);
 
   describe('each seeded defect', () => {
     test('fails, and says so in its exit status', () => {
