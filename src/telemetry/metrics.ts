@@ -76,8 +76,8 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
   });
   const spansExported = new Counter({
     name: 'tracing_spans_exported_total',
-    help: 'Spans sent to the Zipkin collector, by result: ok, or failed (the collector did not take the batch; those spans are lost).',
-    labelNames: ['role', 'result'] as const,
+    help: 'Spans sent to the trace collector, by exporter (zipkin, otlp) and result: ok, or failed (the collector did not take the batch; those spans are lost).',
+    labelNames: ['role', 'exporter', 'result'] as const,
     registers,
   });
   new Gauge({
@@ -140,8 +140,8 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
     consume(queue: string, disposition: 'acked' | 'requeued' | 'dead_lettered') {
       bound(`consumed ${queue} ${disposition}`, () => consumed.labels({ role, queue, disposition })).inc();
     },
-    spansExported(count: number, result: 'ok' | 'failed') {
-      spansExported.inc({ role, result }, count);
+    spansExported(count: number, result: 'ok' | 'failed', exporter: string) {
+      spansExported.inc({ role, exporter, result }, count);
     },
   };
 }
