@@ -10,6 +10,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/commands.sh"
 
 ADDONS=(prometheus grafana kiali jaeger)
+ADDON_PATCHES="$(dirname "${BASH_SOURCE[0]}")/addons"
 
 usage() {
   echo "usage: ${0##*/} [--dry-run] <IstioOperator file>" >&2
@@ -44,4 +45,16 @@ run kubectl -n istio-system rollout status deployment/istiod --timeout=300s
 for addon in "${ADDONS[@]}"; do
   run kubectl apply -f "$ISTIO_HOME/samples/addons/$addon.yaml"
 done
+
+# Exemplars, from a latency spike to its trace: the add-on's Prometheus keeps them only with exemplar storage on, and its
+# Grafana links them to Jaeger through its Prometheus data source (addons/ says what each patch changes).
+prometheus_stores_exemplars() {
+  kubectl -n istio-system get deployment prometheus \
+    --output 'jsonpath={.spec.template.spec.containers[?(@.name=="prometheus-server")].args}' | grep -q -- --enable-feature=exemplar-storage
+}
+if ! exists prometheus_stores_exemplars; then
+  run kubectl -n istio-system patch deployment prometheus --type json --patch-file "$ADDON_PATCHES/prometheus-exemplar-storage.yaml"
+fi
+run kubectl -n istio-system patch configmap grafana --type merge --patch-file "$ADDON_PATCHES/grafana-datasources.yaml"
+run kubectl -n istio-system rollout restart deployment/grafana
 run kubectl -n istio-system rollout status deployment/kiali --timeout=300s
