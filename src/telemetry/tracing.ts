@@ -41,7 +41,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { DEBUG, DEBUG_ROOT, DEFERRED } from './b3';
-import { otlpExporter, type OtlpOptions } from './otlp';
+import type * as OtlpModule from './otlp';
+import type { OtlpOptions } from './otlp';
 import { DEFAULT_PROPAGATORS, extractContext, injectContext, type Propagator } from './propagation';
 import type { HeaderReader } from './tracing-headers';
 
@@ -207,7 +208,8 @@ function exportersOf(options: TracingOptions): [ExporterName, SpanExporter][] {
   if (options.exporter) return [['test', options.exporter]];
   const exporters: [ExporterName, SpanExporter][] = [];
   if (options.zipkinUrl) exporters.push(['zipkin', new ZipkinExporter({ url: options.zipkinUrl })]);
-  if (options.otlp) exporters.push(['otlp', otlpExporter(options.otlp)]);
+  // Loaded here, on first use: `require` keeps createTracing synchronous, and Bun and the Node bundle both resolve it.
+  if (options.otlp) exporters.push(['otlp', (require('./otlp') as typeof OtlpModule).otlpExporter(options.otlp)]);
   return exporters;
 }
 
