@@ -4,6 +4,9 @@
 #
 #   deploy/istio/install.sh [--dry-run] <IstioOperator file>     e.g. deploy/kind/istio-operator.yaml
 #
+# Beside the IstioOperator file, telemetry-mesh-tracing.yaml is the mesh-wide tracing (Telemetry API: provider, sampling),
+# applied right after the install, once Istio's CRDs exist.
+#
 # The add-on manifests ship with the Istio release: ISTIO_HOME is the unpacked release (default: two levels above istioctl).
 set -euo pipefail
 # shellcheck source=deploy/lib/commands.sh
@@ -27,6 +30,8 @@ for arg in "$@"; do
 done
 [ -n "$operator" ] || usage
 [ -f "$operator" ] || die "no IstioOperator file at $operator"
+mesh_telemetry="$(dirname "$operator")/telemetry-mesh-tracing.yaml"
+[ -f "$mesh_telemetry" ] || die "no mesh-wide Telemetry at $mesh_telemetry (the tracing provider and sampling)"
 
 require_tools istioctl kubectl
 if [ -z "${ISTIO_HOME:-}" ]; then
@@ -42,6 +47,7 @@ fi
 
 run istioctl install -y -f "$operator"
 run kubectl -n istio-system rollout status deployment/istiod --timeout=300s
+run kubectl apply -f "$mesh_telemetry"
 for addon in "${ADDONS[@]}"; do
   run kubectl apply -f "$ISTIO_HOME/samples/addons/$addon.yaml"
 done

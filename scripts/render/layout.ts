@@ -76,4 +76,5 @@ export const GENERATED_DIRS = {
   mesh: 'deploy/istio/generated',
   autoscaling: 'deploy/gke/generated',
   backendPolicies: 'deploy/components/in-cluster-backends/generated',
+  ambient: 'deploy/components/ambient/generated',
 } as const;
