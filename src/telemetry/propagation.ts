@@ -26,17 +26,21 @@ export const PROPAGATION_HEADERS: ReadonlySet<string> = new Set(TRACING_HEADERS.
 
 type Get = (name: string) => string | null | undefined;
 
-/** The caller's context from the listed formats (the last valid one wins), or ROOT_CONTEXT when none carries one. */
+/**
+ * The caller's context from the listed formats (the last valid one wins), or ROOT_CONTEXT when none carries one. Read from the
+ * last format back, stopping at the first valid one: the same answer, and with the default order a B3 caller costs one read.
+ */
 export function extractContext(get: Get, propagators: readonly Propagator[]): Context {
-  let ctx: Context | undefined;
-  for (const format of propagators) {
-    if (format === 'b3multi') ctx = extractB3(get) ?? ctx;
-    else {
+  for (let i = propagators.length - 1; i >= 0; i--) {
+    if (propagators[i] === 'b3multi') {
+      const ctx = extractB3(get);
+      if (ctx) return ctx;
+    } else {
       const ids = extractW3C(get);
-      if (ids) ctx = trace.setSpanContext(ROOT_CONTEXT, ids);
+      if (ids) return trace.setSpanContext(ROOT_CONTEXT, ids);
     }
   }
-  return ctx ?? ROOT_CONTEXT;
+  return ROOT_CONTEXT;
 }
 
 /**
