@@ -31,4 +31,6 @@ export function freshArtifact(artifact: string, script: string): string {
 }
 
 export const serviceBinary = () => freshArtifact(BINARY, 'build:binary');
+/** dist/greeting-mesh-linux-<arch>, both built by one `npm run build:binaries` (scripts/build/binaries.ts). */
+export const linuxBinary = (arch: 'x64' | 'arm64') => freshArtifact(join(ROOT, 'dist', `greeting-mesh-linux-${arch}`), 'build:binaries');
 export const nodeBundle = () => freshArtifact(NODE_BUNDLE, 'build:node');

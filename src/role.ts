@@ -52,7 +52,7 @@ export interface RoleOptions {
   transport?: UpstreamTransport;
   /** Bind address; the platform binds 127.0.0.1, a pod 0.0.0.0. */
   hostname?: string;
-  /** Where spans go instead of ZIPKIN_URL (tests); either one turns tracing on. */
+  /** Where spans go instead of ZIPKIN_URL or OTLP (tests); any of them turns tracing on. */
   spanExporter?: SpanExporter;
 }
 
@@ -77,7 +77,10 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
     serviceName: app,
     version: settings.version,
     zipkinUrl: settings.zipkinUrl,
+    otlp: settings.otlp,
     sampleRatio: settings.traceSampleRatio,
+    propagators: settings.propagators,
+    resourceAttributes: settings.resourceAttributes,
     exporter: options.spanExporter,
     onExport: reportExports(metrics, log),
   });
@@ -170,8 +173,17 @@ export async function startRole(
     ...(grpcServer && { grpcPort: grpcServer.port }),
     upstreams: settings.upstreams.map((u) => u.id),
     version: settings.version,
-    tracing: tracing ? { sampleRatio: settings.traceSampleRatio } : 'off',
+    // Where spans go, never the OTLP headers (they hold tokens); the URLs may carry credentials too, so only their hosts.
+    tracing: tracing
+      ? {
+          sampleRatio: settings.traceSampleRatio,
+          propagators: settings.propagators,
+          exporters: [settings.zipkinUrl && `zipkin ${new URL(settings.zipkinUrl).host}`, settings.otlp && `otlp ${new URL(settings.otlp.url).host}`].filter(Boolean),
+        }
+      : 'off',
   });
+  if (settings.notHonoured.length > 0)
+    log.warn('standard OpenTelemetry settings not honoured: a role reports itself as its workload name', { notHonoured: settings.notHonoured, serviceName: workloadName(settings.id) });
 
   const role: RunningRole = {
     settings,

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Deploys the platform to GKE, or tears it down.
 #
-#   deploy/gke/deploy.sh [--dry-run] up     create the cluster and registry, install Istio and its telemetry add-ons, build and
-#                                           push the image, create the backends' Secret, apply deploy/gke, print the address
+#   deploy/gke/deploy.sh [--dry-run] [--platform P] up   create the cluster and registry, install Istio and its telemetry
+#                                           add-ons, build and push the image, create the backends' Secret, apply deploy/gke,
+#                                           print the address
 #   deploy/gke/deploy.sh [--dry-run] down   delete the application and the gateway's load balancer, then the cluster
 #
-# --dry-run prints every command instead of running it (and needs none of the tools). Settings, from the environment:
+# --dry-run prints every command instead of running it (and needs none of the tools).
+# --platform is the image's: linux/amd64 (the default; GKE's usual nodes), linux/arm64 (T2A or C4A nodes: set MACHINE_TYPE
+#   too, e.g. t2a-standard-4), or linux/amd64,linux/arm64 for one multi-platform image (built and pushed by docker buildx),
+#   whatever the machine that builds it. Settings, from the environment:
 #   PROJECT_ID      Google Cloud project (required)
 #   REGION          region of the cluster and the registry (us-central1)
 #   CLUSTER         cluster name (greeting-mesh)
@@ -27,19 +31,32 @@ IMAGE_NAME=greeting-mesh
 RELEASE_DIR=deploy/.release
 
 usage() {
-  sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
 action=""
-for arg in "$@"; do
-  case "$arg" in
+PLATFORM=linux/amd64
+while [ "$#" -gt 0 ]; do
+  case "$1" in
     --dry-run) DRY_RUN=1 ;;
-    up | down) [ -z "$action" ] || usage; action="$arg" ;;
+    --platform) [ "$#" -ge 2 ] || usage; PLATFORM="$2"; shift ;;
+    --platform=*) PLATFORM="${1#--platform=}" ;;
+    up | down) [ -z "$action" ] || usage; action="$1" ;;
     *) usage ;;
   esac
+  shift
 done
 [ -n "$action" ] || usage
+# Each platform one the image is built for (the Dockerfile cross-compiles the binary for linux/amd64 and linux/arm64).
+IFS=, read -r -a platforms <<<"$PLATFORM"
+[ "${#platforms[@]}" -gt 0 ] || usage
+for platform in "${platforms[@]}"; do
+  case "$platform" in
+    linux/amd64 | linux/arm64) ;;
+    *) printf '%s: --platform %s: each platform must be linux/amd64 or linux/arm64\n' "${0##*/}" "$PLATFORM" >&2; exit 2 ;;
+  esac
+done
 # deploy/istio/install.sh, run from here, reads it too.
 export DRY_RUN
 
@@ -79,9 +96,14 @@ create_cluster() {
 
 build_and_push() {
   run gcloud auth configure-docker "$REGISTRY" --quiet
-  # GKE nodes are amd64 whatever the machine building the image.
-  run docker build --platform linux/amd64 --tag "$IMAGE:$TAG" .
-  run docker push "$IMAGE:$TAG"
+  # The nodes' platform, whatever the machine building the image: Bun cross-compiles, so no emulation is needed.
+  if [ "${#platforms[@]}" -gt 1 ]; then
+    # A multi-platform image is one manifest list, which buildx builds and pushes in one step; each node pulls its own.
+    run docker buildx build --platform "$PLATFORM" --tag "$IMAGE:$TAG" --push .
+  else
+    run docker build --platform "$PLATFORM" --tag "$IMAGE:$TAG" .
+    run docker push "$IMAGE:$TAG"
+  fi
 }
 
 # The connection strings go from the environment to files readable only by this user, then into the Secret; the command line

@@ -4,12 +4,16 @@
 #
 #   deploy/istio/install.sh [--dry-run] <IstioOperator file>     e.g. deploy/kind/istio-operator.yaml
 #
+# Beside the IstioOperator file, telemetry-mesh-tracing.yaml is the mesh-wide tracing (Telemetry API: provider, sampling),
+# applied right after the install, once Istio's CRDs exist.
+#
 # The add-on manifests ship with the Istio release: ISTIO_HOME is the unpacked release (default: two levels above istioctl).
 set -euo pipefail
 # shellcheck source=deploy/lib/commands.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/commands.sh"
 
 ADDONS=(prometheus grafana kiali jaeger)
+ADDON_PATCHES="$(dirname "${BASH_SOURCE[0]}")/addons"
 
 usage() {
   echo "usage: ${0##*/} [--dry-run] <IstioOperator file>" >&2
@@ -26,6 +30,8 @@ for arg in "$@"; do
 done
 [ -n "$operator" ] || usage
 [ -f "$operator" ] || die "no IstioOperator file at $operator"
+mesh_telemetry="$(dirname "$operator")/telemetry-mesh-tracing.yaml"
+[ -f "$mesh_telemetry" ] || die "no mesh-wide Telemetry at $mesh_telemetry (the tracing provider and sampling)"
 
 require_tools istioctl kubectl
 if [ -z "${ISTIO_HOME:-}" ]; then
@@ -41,7 +47,20 @@ fi
 
 run istioctl install -y -f "$operator"
 run kubectl -n istio-system rollout status deployment/istiod --timeout=300s
+run kubectl apply -f "$mesh_telemetry"
 for addon in "${ADDONS[@]}"; do
   run kubectl apply -f "$ISTIO_HOME/samples/addons/$addon.yaml"
 done
+
+# Exemplars, from a latency spike to its trace: the add-on's Prometheus keeps them only with exemplar storage on, and its
+# Grafana links them to Jaeger through its Prometheus data source (addons/ says what each patch changes).
+prometheus_stores_exemplars() {
+  kubectl -n istio-system get deployment prometheus \
+    --output 'jsonpath={.spec.template.spec.containers[?(@.name=="prometheus-server")].args}' | grep -q -- --enable-feature=exemplar-storage
+}
+if ! exists prometheus_stores_exemplars; then
+  run kubectl -n istio-system patch deployment prometheus --type json --patch-file "$ADDON_PATCHES/prometheus-exemplar-storage.yaml"
+fi
+run kubectl -n istio-system patch configmap grafana --type merge --patch-file "$ADDON_PATCHES/grafana-datasources.yaml"
+run kubectl -n istio-system rollout restart deployment/grafana
 run kubectl -n istio-system rollout status deployment/kiali --timeout=300s

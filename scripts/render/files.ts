@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { PlatformConfig } from '../../src/config/schema';
+import { ambientPatches, waypointPolicies, ztunnelPolicies } from './ambient';
 import { horizontalPodAutoscalers, replicaRemovalPatches } from './autoscaling';
 import { COMPOSE_ENV_EXAMPLE, COMPOSE_FILE, composeEnvExample, composeProject } from './compose';
 import { GENERATED_DIRS, workloadName } from './layout';
@@ -54,6 +55,14 @@ export function renderFiles(config: PlatformConfig): RenderedFiles {
   const grpcPatches = { 'deployments-grpc.yaml': grpc.deployments, 'services-grpc.yaml': grpc.services, 'authorization-policies-call-graph-grpc.yaml': grpc.policies };
   for (const [name, objects] of Object.entries(grpcPatches)) files.set(join(GENERATED_DIRS.grpcTransport, name), yamlDocs(objects));
   files.set(join(GENERATED_DIRS.grpcTransport, 'kustomization.yaml'), kustomization('Component', { patches: Object.keys(grpcPatches).map((path) => ({ path })) }));
+  // A part of deploy/components/ambient, which includes it (and is what an overlay switches on).
+  directory(
+    files,
+    GENERATED_DIRS.ambient,
+    { 'authorization-policies-waypoint.yaml': waypointPolicies(config), 'authorization-policies-ztunnel.yaml': ztunnelPolicies(config) },
+    'Component',
+    { patches: ambientPatches(config) },
+  );
   // Single files in a hand-kept directory (its README, the user's .env): no leftover scan there.
   files.set(COMPOSE_FILE, `${HEADER}# Run: docker compose -f ${COMPOSE_FILE} up --build (see deploy/compose/README.md).\n${yaml(composeProject(config))}`);
   files.set(COMPOSE_ENV_EXAMPLE, composeEnvExample(config));

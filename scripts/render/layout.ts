@@ -81,4 +81,5 @@ export const GENERATED_DIRS = {
   autoscaling: 'deploy/gke/generated',
   backendPolicies: 'deploy/components/in-cluster-backends/generated',
   grpcTransport: 'deploy/components/grpc-transport/generated',
+  ambient: 'deploy/components/ambient/generated',
 } as const;

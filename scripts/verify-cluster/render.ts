@@ -1,7 +1,8 @@
 /**
- * Every set of objects a cluster can be given: each overlay as shipped, and each overlay with each of the
- * components it does not already include (a component is any kustomization of `kind: Component` under deploy/). The tree is
- * rendered from a private copy, so the combinations' kustomizations are never written into the repository.
+ * Every set of objects a cluster can be given: each overlay as shipped, and each overlay with each of the components it does
+ * not already include, one at a time (a component is any kustomization of `kind: Component` under deploy/ that no other
+ * component includes). The tree is rendered from a private copy, so the combinations' kustomizations are never written into
+ * the repository.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -73,7 +74,10 @@ function slug(text: string): string {
 export function renderedSets(root: string, kustomize: string[], work: string, prefix = 'v'): RenderedSet[] {
   const deploy = join(work, 'deploy');
   cpSync(join(root, 'deploy'), deploy, { recursive: true, filter: (src) => !src.endsWith('/.release') });
-  const components = kustomizations(deploy).filter((dir) => kustomization(dir).kind === 'Component');
+  const all = kustomizations(deploy).filter((dir) => kustomization(dir).kind === 'Component');
+  // A component another component includes is a part of that one (deploy/components/ambient/generated), not an option.
+  const parts = new Set(all.flatMap((dir) => (kustomization(dir).components ?? []).map((c) => resolve(dir, c))));
+  const components = all.filter((dir) => !parts.has(dir));
   const sets: RenderedSet[] = [];
   for (const overlay of OVERLAYS) {
     const dir = join(deploy, overlay);

@@ -3,9 +3,9 @@
  * fills (the same directory scripts/ci/lib.sh names), etcd and kubectl from the system. A missing tool is an error that says
  * how to get it: the gate never passes for want of a tool.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { run } from './processes';
 
 export const INSTALL_HINT =
@@ -25,6 +25,8 @@ export interface Tools {
   tilt: string;
   /** The command that renders a kustomization: `kubectl kustomize` or a standalone `kustomize build`. */
   kustomize: string[];
+  /** The Gateway API's standard-channel CRD files, of the version the Istio module pins (the waypoint is a Gateway). */
+  gatewayApiCrds: string[];
   versions: Record<string, string>;
 }
 
@@ -54,6 +56,30 @@ function kustomizeCommand(): string[] {
   throw new ToolMissing(`no kustomize v5 (kubectl kustomize or kustomize): ${INSTALL_HINT}`);
 }
 
+/** Where the mesh tools' Go module is: its go.mod and go.sum pin Istio, and through it the Gateway API istioctl was built with. */
+const MESH_MODULE = resolve(import.meta.dir, '../ci/cluster-tools/mesh');
+const GATEWAY_API = 'sigs.k8s.io/gateway-api';
+
+/**
+ * The Gateway API CRDs, from the module cache that building istioctl filled (offline: the gate runs without a network), at the
+ * version Istio's module requires, so the API server and istioctl read the same Gateway schema.
+ */
+function gatewayApiCrds(env: NodeJS.ProcessEnv): { files: string[]; version: string } {
+  const go = onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  if (!go) throw new ToolMissing(`Go is not installed, so the Gateway API module cannot be found: ${INSTALL_HINT}`);
+  const listed = run(go, ['list', '-m', '-f', '{{.Version}} {{.Dir}}', GATEWAY_API], {
+    cwd: MESH_MODULE,
+    env: { ...env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly', GOPROXY: 'off' },
+  });
+  const [version, dir] = listed.stdout.trim().split(' ');
+  const crds = dir ? join(dir, 'config', 'crd', 'standard') : '';
+  if (listed.status !== 0 || !version || !crds || !existsSync(crds))
+    throw new ToolMissing(`${GATEWAY_API} is not in the Go module cache (${listed.stderr.trim() || 'no directory'}): ${INSTALL_HINT}`);
+  // The CRDs only: the channel's ValidatingAdmissionPolicy (vap_*) guards upgrades to the experimental channel.
+  const files = readdirSync(crds).filter((f) => /^gateway\.networking\.k8s\.io_(?!vap_).+\.yaml$/.test(f)).map((f) => join(crds, f));
+  return { files, version };
+}
+
 export function findTools(env = process.env): Tools {
   const bin = toolsBin(env);
   const cached = (name: string) => {
@@ -70,11 +96,14 @@ export function findTools(env = process.env): Tools {
     tilt: cached('tilt'),
     kustomize: kustomizeCommand(),
   };
+  const gatewayApi = gatewayApiCrds(env);
   const istio = JSON.parse(run(tools.istioctl, ['version', '--remote=false', '-o', 'json']).stdout || '{}')?.clientVersion;
   if (!istio?.version) throw new ToolMissing(`${tools.istioctl} does not report its version: ${INSTALL_HINT}`);
   return {
     ...tools,
+    gatewayApiCrds: gatewayApi.files,
     versions: {
+      'gateway-api': gatewayApi.version,
       'kube-apiserver': firstLine(tools.kubeApiserver, ['--version'], /Kubernetes (v\S+)/),
       etcd: firstLine(etcd, ['--version'], /etcd Version: (\S+)/),
       istioctl: `${istio.version} (${istio.revision})`,

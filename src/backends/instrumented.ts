@@ -12,9 +12,9 @@ import {
   ATTR_DB_SYSTEM_NAME,
 } from '@opentelemetry/semantic-conventions';
 import { collectionName } from '../config/facts';
-import { contextFromB3, requestContext } from '../telemetry/log';
+import { contextFromHeaders, requestContext } from '../telemetry/log';
 import type { Metrics } from '../telemetry/metrics';
-import { failSpan, type Tracing } from '../telemetry/tracing';
+import { failSpan, isSampled, type Tracing } from '../telemetry/tracing';
 import type { Delivery, DeliveryHandler, Disposition, GreetingQueue, GreetingStore } from './types';
 
 /** Incubating conventions (messaging) are spelled out: their constants may move between releases. */
@@ -119,7 +119,7 @@ function tracedHandler(system: string, queue: string, handler: DeliveryHandler, 
   };
   return (delivery: Delivery) => {
     const requestId = delivery.headers['x-request-id'];
-    if (!tracing) return requestContext.run(contextFromB3(requestId, (name) => delivery.headers[name]), () => handler(delivery)).then(count);
+    if (!tracing) return requestContext.run(contextFromHeaders(requestId, (name) => delivery.headers[name]), () => handler(delivery)).then(count);
     const { span, ctx } = tracing.startConsumer(delivery.headers, `process ${queue}`, {
       [ATTR_MESSAGING_SYSTEM]: system,
       [ATTR_MESSAGING_DESTINATION_NAME]: queue,
@@ -129,7 +129,8 @@ function tracedHandler(system: string, queue: string, handler: DeliveryHandler, 
       'greeting.redelivered': delivery.redelivered,
     });
     const ids = span.spanContext();
-    const run = () => requestContext.run({ requestId, traceId: ids.traceId, spanId: ids.spanId }, () => handler(delivery));
+    const recordedTrace = isSampled(span) ? ids.traceId : undefined;
+    const run = () => requestContext.run({ requestId, traceId: ids.traceId, spanId: ids.spanId, recordedTrace }, () => handler(delivery));
     return context.with(ctx, run).then(
       (disposition) => {
         span.setAttribute('greeting.disposition', disposition.action);

@@ -4,6 +4,7 @@
  * Every bad value is reported, never silently replaced by a default.
  */
 import { originProblem } from './origins';
+import { readOtelEnv, type OtlpSettings, type PropagatorName } from './otel-env';
 import type { Transport } from './schema';
 import { ConfigError, type ConfigProblem } from './validate';
 
@@ -48,8 +49,16 @@ export interface EnvSettings {
   shutdownTimeoutMs?: number;
   chaosLatencyMs?: number;
   chaosErrorRate?: number;
+  /** Where spans go, over Zipkin v2 JSON and/or OTLP/HTTP; neither: tracing off. */
   zipkinUrl?: string;
+  otlp?: OtlpSettings;
   traceSampleRatio: number;
+  /** OTEL_PROPAGATORS: the trace context formats read and written, in precedence order. */
+  propagators: PropagatorName[];
+  /** OTEL_RESOURCE_ATTRIBUTES, without service.name and service.version (the role's own). */
+  resourceAttributes: Record<string, string>;
+  /** Standard OTEL_* settings present but deliberately not honoured (otel-env.ts says why), for the start-up log. */
+  notHonoured: string[];
   /** Where the UI links a trace id: a Zipkin or Jaeger UI base URL. */
   traceUiUrl?: string;
   /** Messages an embedded in-memory queue holds before publishing is refused. */
@@ -140,6 +149,10 @@ export function readEnv(env: Env = process.env): EnvSettings {
     if (value) upstreamUrls[m[1]!.toLowerCase()] = value.replace(/\/+$/, '');
   }
 
+  const otel = readOtelEnv(env, bad);
+  const sampleRatio = ratio('TRACE_SAMPLE_RATIO');
+  if (sampleRatio !== undefined && otel.sampleRatio !== undefined) bad('OTEL_TRACES_SAMPLER', 'is set beside TRACE_SAMPLE_RATIO: set one of them');
+
   const settings: EnvSettings = {
     role: str('ROLE')?.toLowerCase().replace(/^service-/, ''),
     configPath: str('CONFIG_PATH'),
@@ -161,8 +174,12 @@ export function readEnv(env: Env = process.env): EnvSettings {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 1, 600_000),
     chaosLatencyMs: int('CHAOS_LATENCY_MS', 0, 600_000),
     chaosErrorRate: ratio('CHAOS_ERROR_RATE'),
-    zipkinUrl: url('ZIPKIN_URL', ['http:', 'https:']),
-    traceSampleRatio: ratio('TRACE_SAMPLE_RATIO') ?? 1,
+    zipkinUrl: otel.zipkinUrl,
+    otlp: otel.otlp,
+    traceSampleRatio: sampleRatio ?? otel.sampleRatio ?? 1,
+    propagators: otel.propagators,
+    resourceAttributes: otel.resourceAttributes,
+    notHonoured: otel.notHonoured,
     traceUiUrl: url('TRACE_UI_URL', ['http:', 'https:']),
     memoryQueueLimit: int('MEMORY_QUEUE_LIMIT', 1, 10_000_000),
     upstreamMaxInFlight: int('UPSTREAM_MAX_IN_FLIGHT', 1, 65_535),

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import embeddedConfig from '../../config/services.json';
 import type { EnvSettings, LogLevel } from './env';
+import type { OtlpSettings, PropagatorName } from './otel-env';
 import { localGrpcPort, localUpstreamUrl, servesGrpc, transportOfUrl } from './facts';
 import type { ChaosOptions, ConsumeOptions, EdgeOptions, PlatformConfig, PublishOptions, StoreTarget, Transport } from './schema';
 import { ConfigError, parseConfig, validateConfig } from './validate';
@@ -43,7 +44,12 @@ export interface RoleSettings {
   mongoUrl?: string;
   rabbitmqUrl?: string;
   zipkinUrl?: string;
+  otlp?: OtlpSettings;
   traceSampleRatio: number;
+  propagators: PropagatorName[];
+  resourceAttributes: Record<string, string>;
+  /** Standard OTEL_* settings present but not honoured, said once at start-up. */
+  notHonoured: string[];
   traceUiUrl?: string;
   memoryQueueLimit?: number;
   upstreamMaxInFlight: number;
@@ -118,7 +124,11 @@ export function resolveRole(config: PlatformConfig, id: string, env: EnvSettings
     mongoUrl: env.mongoUrl,
     rabbitmqUrl: env.rabbitmqUrl,
     zipkinUrl: env.zipkinUrl,
+    otlp: env.otlp,
     traceSampleRatio: env.traceSampleRatio,
+    propagators: env.propagators,
+    resourceAttributes: env.resourceAttributes,
+    notHonoured: env.notHonoured,
     traceUiUrl: env.traceUiUrl,
     memoryQueueLimit: env.memoryQueueLimit,
     upstreamMaxInFlight: env.upstreamMaxInFlight ?? env.fetchMaxInFlight,

@@ -122,7 +122,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
     // From the moment this role drains, every answer says it closes its connection: a client that kept it alive would
     // otherwise send its next request on a socket the server is about to close, and lose that request.
     if (deps.lifecycle.phase === 'draining') response.headers.set('connection', 'close');
-    deps.metrics.request(request.method, scope.route ?? 'unmatched', response.status, seconds);
+    deps.metrics.request(request.method, scope.route ?? 'unmatched', response.status, seconds, scope.recordedTrace);
     return response;
   };
   return { handle };

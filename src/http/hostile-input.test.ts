@@ -86,6 +86,11 @@ describe('tracing headers are checked before they are forwarded', () => {
       ['x-b3-sampled', 'maybe'],
       ['x-b3-flags', '2'],
       ['x-ot-span-context', 'x'.repeat(513)],
+      ['traceparent', '00-80F198EE56343BA864FE8B2A57D3EFF7-e457b5a2e4d86bd1-01'],
+      ['traceparent', '00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1'],
+      ['traceparent', `cc-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01-${'f'.repeat(80)}`],
+      ['tracestate', 'k=v\x7f'],
+      ['tracestate', `k=${'v'.repeat(511)}`],
     ];
     for (const [name, value] of cases) {
       const { a, seen } = edgeWith();
@@ -118,9 +123,10 @@ describe('tracing headers are checked before they are forwarded', () => {
 
   test('well-formed values pass untouched, with no X-Ignored-Headers', async () => {
     const { a, seen } = edgeWith();
-    const response = await a.get('/api/greeting', { headers: { ...valid, 'x-request-id': 'req-42', 'x-b3-flags': '0' } });
+    const w3c = { traceparent: '00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01', tracestate: 'rojo=00f067aa0ba902b7, congo=t61rcWkgMzE' };
+    const response = await a.get('/api/greeting', { headers: { ...valid, ...w3c, 'x-request-id': 'req-42', 'x-b3-flags': '0' } });
     expect(response.headers.get('x-ignored-headers')).toBeNull();
-    expect(seen[0]).toMatchObject({ ...valid, 'x-request-id': 'req-42', 'x-b3-flags': '0' });
+    expect(seen[0]).toMatchObject({ ...valid, ...w3c, 'x-request-id': 'req-42', 'x-b3-flags': '0' });
   });
 });
 

@@ -79,8 +79,10 @@ export const ROUTES: readonly Route[] = [
     traced: false,
     probe: 'metrics',
     purpose: 'Prometheus scrape',
-    async handle({ metrics: { registry } }) {
-      return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
+    // OpenMetrics (with exemplars) when the scraper's Accept asks for it, else Prometheus text (telemetry/exposition.ts).
+    async handle({ metrics }, { request }) {
+      const { body, contentType } = await metrics.exposition(request.headers.get('accept'));
+      return new Response(body, { headers: { 'content-type': contentType, vary: 'accept' } });
     },
   },
   {

@@ -6,7 +6,7 @@
  */
 import { context, trace, type Attributes } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
-import { requestContext, type RequestContext } from '../telemetry/log';
+import { contextFromHeaders, requestContext, type RequestContext } from '../telemetry/log';
 import { takeTracingHeaders, type HeaderBag, type IgnoredHeader } from '../telemetry/tracing-headers';
 import { failSpan, isSampled, type Tracing } from '../telemetry/tracing';
 
@@ -26,8 +26,6 @@ export interface RequestScope extends RequestContext {
   /** The tracing headers to pass on to upstreams (a traced transport replaces the B3 ones with its span's). */
   forward: Record<string, string>;
   ignored: IgnoredHeader[];
-  /** The trace this request is recorded in, when one is: the caller's, or the SERVER span's when sampled. */
-  recordedTrace?: string;
   route?: string;
   /** The server's answer already names the request id (set with its other headers: one header write less per request). */
   idAnswered?: boolean;
@@ -59,13 +57,8 @@ export async function serveRequest<T>(
   if (!tracing || !inbound.traced) {
     // Log lines carry the caller's trace id, an Envoy sidecar's typically; none is made up: an id that no collector records
     // would be a dead link in the UI.
-    const traceId = forward['x-b3-traceid'];
-    const scope: RequestScope = { requestId, forward, ignored };
-    if (traceId) {
-      scope.traceId = traceId;
-      scope.spanId = forward['x-b3-spanid'];
-      if (forward['x-b3-sampled'] !== '0') scope.recordedTrace = traceId;
-    }
+    // The forwarded headers are the well-formed ones: a malformed traceparent never names a log line's trace.
+    const scope: RequestScope = { ...contextFromHeaders(requestId, (name) => forward[name]), requestId, forward, ignored };
     const result = await requestContext.run(scope, () => work(scope));
     return { result, scope, seconds: (performance.now() - started) / 1000 };
   }

@@ -2,7 +2,8 @@
 import { describe, expect, test } from 'bun:test';
 import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
-import { DEBUG, DEFERRED, extractB3, injectB3 } from './b3';
+import { DEBUG, DEFERRED, extractB3 } from './b3';
+import { injectContext } from './propagation';
 
 const reference = new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER });
 const TRACE = '80f198ee56343ba864fe8b2a57d3eff7';
@@ -24,7 +25,10 @@ const CASES: Record<string, Record<string, string>> = {
   'bad span id': { 'x-b3-traceid': TRACE, 'x-b3-spanid': 'e457b5', 'x-b3-sampled': '1' },
 };
 
-const ours = (headers: Record<string, string>) => extractB3((name) => headers[name]);
+const ours = (headers: Record<string, string>) => extractB3((name) => headers[name]) ?? ROOT_CONTEXT;
+/** Injection with B3 alone, as a role configured OTEL_PROPAGATORS=b3multi writes it. */
+const injectB3 = (ids: Parameters<typeof injectContext>[0], parent: string | undefined, debug: boolean, forwarded: Record<string, string>) =>
+  injectContext(ids, parent, debug, forwarded, ['b3multi']);
 const theirs = (headers: Record<string, string>) => reference.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
 
 describe('B3 extraction agrees with @opentelemetry/propagator-b3', () => {

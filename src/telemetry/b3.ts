@@ -4,11 +4,9 @@
  * because it runs on every request of every role: reading each header once and building one Context (the propagator builds
  * several copies, plus one more per injection) was measurably cheaper. b3.test.ts holds it to that propagator's behaviour,
  * plus one deliberate difference: a context without a sampling decision is marked DEFERRED instead of "not sampled".
+ * propagation.ts combines it with W3C Trace Context (w3c.ts).
  */
-import { TRACING_HEADERS } from './tracing-headers';
 import { createContextKey, isSpanContextValid, isValidSpanId, isValidTraceId, ROOT_CONTEXT, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
-
-export const B3_HEADERS: ReadonlySet<string> = new Set(TRACING_HEADERS.filter((name) => name.startsWith('x-b3-')));
 
 /** Set on a caller's context that carries ids but left the sampling decision to us ("defer": no x-b3-sampled). */
 export const DEFERRED = createContextKey('greeting-mesh.b3-sampling-deferred');
@@ -19,14 +17,14 @@ export const DEBUG_ROOT = ROOT_CONTEXT.setValue(DEBUG, true);
 const SAMPLED_YES = new Set(['1', 'true', 'True']);
 const SAMPLED_NO = new Set(['0', 'false', 'False']);
 
-/** The caller's context from B3 headers, or ROOT_CONTEXT when there is none (or it is malformed). */
-export function extractB3(get: (name: string) => string | null | undefined): Context {
+/** The caller's context from B3 headers, or undefined when there is none (or it is malformed). */
+export function extractB3(get: (name: string) => string | null | undefined): Context | undefined {
   let traceId = get('x-b3-traceid');
-  if (!traceId) return ROOT_CONTEXT;
+  if (!traceId) return undefined;
   const spanId = get('x-b3-spanid');
   // 64-bit trace ids (older tracers) are left-padded, as Zipkin itself does.
   if (traceId.length === 16) traceId = `0000000000000000${traceId}`;
-  if (!spanId || !isValidTraceId(traceId) || !isValidSpanId(spanId)) return ROOT_CONTEXT;
+  if (!spanId || !isValidTraceId(traceId) || !isValidSpanId(spanId)) return undefined;
   const debug = get('x-b3-flags') === '1';
   const sampled = get('x-b3-sampled') ?? undefined;
   const yes = debug || (sampled !== undefined && SAMPLED_YES.has(sampled));
@@ -40,19 +38,13 @@ export function extractB3(get: (name: string) => string | null | undefined): Con
   return yes || no ? ctx : ctx.setValue(DEFERRED, true);
 }
 
-/**
- * The headers for a call made inside a span: the forwarded ones (x-request-id, x-ot-span-context) with every B3 header
- * replaced by the span's own, so the callee continues this span and not the one our caller sent.
- */
-export function injectB3(ids: SpanContext, parentSpanId: string | undefined, debug: boolean, forwarded: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name in forwarded) if (!B3_HEADERS.has(name)) out[name] = forwarded[name]!;
-  if (!isSpanContextValid(ids)) return out;
+/** Writes a span's B3 headers into `out`: its ids, its parent's id when known, and the decision (or debug). */
+export function writeB3(out: Record<string, string>, ids: SpanContext, parentSpanId: string | undefined, debug: boolean): void {
+  if (!isSpanContextValid(ids)) return;
   out['x-b3-traceid'] = ids.traceId;
   out['x-b3-spanid'] = ids.spanId;
   if (parentSpanId) out['x-b3-parentspanid'] = parentSpanId;
   // Debug travels as debug; otherwise the decision does, so no hop below decides again.
   if (debug) out['x-b3-flags'] = '1';
   else out['x-b3-sampled'] = ids.traceFlags & TraceFlags.SAMPLED ? '1' : '0';
-  return out;
 }

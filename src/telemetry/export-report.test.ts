@@ -19,16 +19,16 @@ describe('span export reporting', () => {
     const { metrics, log, lines, exported } = fixture();
     let clock = 1_000_000;
     const report = reportExports(metrics, log, () => clock);
-    report(10);
-    report(5, new Error('connect ECONNREFUSED 127.0.0.1:9411'));
-    report(7, new Error('connect ECONNREFUSED 127.0.0.1:9411'));
+    report(10, undefined, 'zipkin');
+    report(5, new Error('connect ECONNREFUSED 127.0.0.1:9411'), 'zipkin');
+    report(7, new Error('connect ECONNREFUSED 127.0.0.1:9411'), 'zipkin');
     clock += EXPORT_WARNING_INTERVAL_MS;
-    report(3, new Error('Got unexpected status code from zipkin: 500'));
+    report(3, new Error('Got unexpected status code from zipkin: 500'), 'zipkin');
     expect(await exported('ok')).toBe(10);
     expect(await exported('failed')).toBe(15);
     const warnings = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(warnings).toEqual([
-      expect.objectContaining({ level: 'warn', msg: 'spans not accepted by the trace collector', lostSpans: 5, error: 'connect ECONNREFUSED 127.0.0.1:9411' }),
+      expect.objectContaining({ level: 'warn', msg: 'spans not accepted by the trace collector', lostSpans: 5, exporter: 'zipkin', error: 'connect ECONNREFUSED 127.0.0.1:9411' }),
       expect.objectContaining({ lostSpans: 10, error: 'Got unexpected status code from zipkin: 500' }),
     ]);
   });
@@ -47,4 +47,21 @@ describe('span export reporting', () => {
     expect(await exported('failed')).toBe(1);
     await tracing.shutdown();
   });
+
+  test('an OTLP endpoint where nothing listens, beside a Zipkin one: each exporter counts its own loss, by name', async () => {
+    const { metrics, log } = fixture();
+    const tracing = createTracing({
+      serviceName: 'service-g',
+      version: 'v1',
+      sampleRatio: 1,
+      zipkinUrl: `http://127.0.0.1:${await freePort()}/api/v2/spans`,
+      otlp: { url: `http://127.0.0.1:${await freePort()}/v1/traces`, headers: {}, timeoutMs: 2_000 },
+      onExport: reportExports(metrics, log),
+    })!;
+    tracing.startServer(new Headers(), 'GET /api/greeting', {}).span.end();
+    await tracing.flush().catch(() => undefined);
+    const samples = parseSamples(await metrics.registry.metrics());
+    for (const exporter of ['zipkin', 'otlp']) expect({ exporter, failed: total(samples, 'tracing_spans_exported_total', { exporter, result: 'failed' }) }).toEqual({ exporter, failed: 1 });
+    await tracing.shutdown();
+  }, 20_000);
 });

@@ -5,18 +5,19 @@
  */
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
+import type { ExportReport } from './tracing';
 
 export const EXPORT_WARNING_INTERVAL_MS = 60_000;
 
-export function reportExports(metrics: Metrics, log: Logger, now: () => number = Date.now) {
+export function reportExports(metrics: Metrics, log: Logger, now: () => number = Date.now): ExportReport {
   let lastWarning = -Infinity;
   let lostSinceWarning = 0;
-  return (spans: number, error?: Error): void => {
-    metrics.spansExported(spans, error ? 'failed' : 'ok');
+  return (spans, error, exporter) => {
+    metrics.spansExported(spans, error ? 'failed' : 'ok', exporter);
     if (!error) return;
     lostSinceWarning += spans;
     if (now() - lastWarning < EXPORT_WARNING_INTERVAL_MS) return;
-    log.warn('spans not accepted by the trace collector', { lostSpans: lostSinceWarning, error });
+    log.warn('spans not accepted by the trace collector', { lostSpans: lostSinceWarning, exporter, error });
     lastWarning = now();
     lostSinceWarning = 0;
   };

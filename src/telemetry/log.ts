@@ -4,6 +4,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogLevel } from '../config/env';
+import { incomingTrace } from './propagation';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -11,12 +12,20 @@ export interface RequestContext {
   requestId?: string;
   traceId?: string;
   spanId?: string;
+  /**
+   * The trace this work is recorded in, when a collector has it: the SERVER (or CONSUMER) span's when sampled, or untraced, the
+   * caller's unless it said "not sampled". What an exemplar may point at; the trace id alone may name a trace nobody kept.
+   */
+  recordedTrace?: string;
 }
 
-/** The log context of untraced work: the caller's B3 ids when it sent them (an Envoy sidecar's, typically). */
-export function contextFromB3(requestId: string | undefined, get: (name: string) => string | null | undefined): RequestContext {
-  const traceId = get('x-b3-traceid');
-  return traceId ? { requestId, traceId, spanId: get('x-b3-spanid') ?? undefined } : { requestId };
+/** The log context of untraced work: the caller's ids (B3, else traceparent) when it sent them (an Envoy sidecar's, typically). */
+export function contextFromHeaders(requestId: string | undefined, get: (name: string) => string | null | undefined): RequestContext {
+  const incoming = incomingTrace(get);
+  if (!incoming) return { requestId };
+  const ctx: RequestContext = { requestId, traceId: incoming.traceId, spanId: incoming.spanId };
+  if (!incoming.notSampled) ctx.recordedTrace = incoming.traceId;
+  return ctx;
 }
 
 /** The context of the request being handled; async work started inside a handler sees it too. */

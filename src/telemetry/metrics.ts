@@ -1,8 +1,16 @@
 /**
  * The metric set of one role, in a registry of its own: the local platform runs several roles in one process, and each must
  * expose only its own series. Every series carries `app` and `version` (what Istio and Kiali read) as default labels.
+ *
+ * The request and upstream latency histograms carry exemplars: per bucket, the trace id (`trace_id`) of the latest request
+ * that landed there and is recorded in a trace, so a dashboard can jump from a latency spike to a trace that shows it. Only
+ * the OpenMetrics format can say them; the scrape gets it when its Accept asks for it (exposition.ts).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { exposition, withExemplars } from './exposition';
+
+/** The exemplar's one label: Grafana's Prometheus data source names it to link a bucket to its trace (deploy/istio/addons/). */
+export const EXEMPLAR_LABEL = 'trace_id';
 
 /** Millisecond-scale services: most hops answer in 0.5 to 25 ms, the tail reaches the upstream timeout. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -35,20 +43,26 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
     labelNames: ['role', 'method', 'route', 'status'] as const,
     registers,
   });
-  const requestDuration = new Histogram({
-    name: 'http_server_request_duration_seconds',
-    help: 'Inbound HTTP request duration by route template and status.',
-    labelNames: ['role', 'method', 'route', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const upstreamDuration = new Histogram({
-    name: 'upstream_request_duration_seconds',
-    help: 'Calls to upstream roles by outcome (an HTTP status, timeout or error).',
-    labelNames: ['role', 'upstream', 'outcome'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
+  const requestDuration = withExemplars(registry, () =>
+    new Histogram({
+      name: 'http_server_request_duration_seconds',
+      help: 'Inbound HTTP request duration by route template and status.',
+      labelNames: ['role', 'method', 'route', 'status'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+      enableExemplars: true,
+    }),
+  );
+  const upstreamDuration = withExemplars(registry, () =>
+    new Histogram({
+      name: 'upstream_request_duration_seconds',
+      help: 'Calls to upstream roles by outcome (an HTTP status, timeout or error).',
+      labelNames: ['role', 'upstream', 'outcome'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+      enableExemplars: true,
+    }),
+  );
   const storeDuration = new Histogram({
     name: 'mongodb_operation_duration_seconds',
     help: 'Store operations by collection and result.',
@@ -76,8 +90,8 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
   });
   const spansExported = new Counter({
     name: 'tracing_spans_exported_total',
-    help: 'Spans sent to the Zipkin collector, by result: ok, or failed (the collector did not take the batch; those spans are lost).',
-    labelNames: ['role', 'result'] as const,
+    help: 'Spans sent to the trace collector, by exporter (zipkin, otlp) and result: ok, or failed (the collector did not take the batch; those spans are lost).',
+    labelNames: ['role', 'exporter', 'result'] as const,
     registers,
   });
   new Gauge({
@@ -99,8 +113,8 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
 
   // The hot path records a request and an upstream call per hop. prom-client checks and hashes a label object on every call;
   // a series bound once per label combination (a bounded set: route templates, statuses, upstreams) skips that work.
-  const requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
-  const upstreamSeries = new Map<string, { observe(v: number): void }>();
+  const requestSeries = new Map<string, { count: { inc(): void }; duration: BoundHistogram }>();
+  const upstreamSeries = new Map<string, BoundHistogram>();
   const storeSeries = new Map<string, { observe(v: number): void }>();
   const queueSeries = new Map<string, { inc(): void }>();
   const bound = (key: string, make: () => { inc(): void }) => {
@@ -111,21 +125,24 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
 
   return {
     registry,
-    request(method: string, route: string, status: number, seconds: number) {
+    /** The registry's text in the format the scraper's Accept header asks for: OpenMetrics (with exemplars) or Prometheus text. */
+    exposition: exposition(registry),
+    /** `trace`: the trace the request is recorded in (RequestContext.recordedTrace), which the bucket's exemplar then names. */
+    request(method: string, route: string, status: number, seconds: number, trace?: string) {
       const key = `${method} ${route} ${status}`;
       let series = requestSeries.get(key);
       if (!series) {
         const labels = { role, method, route, status: String(status) };
-        requestSeries.set(key, (series = { count: requests.labels(labels), duration: requestDuration.labels(labels) }));
+        requestSeries.set(key, (series = { count: requests.labels(labels), duration: boundWithExemplars(requestDuration, labels) }));
       }
       series.count.inc();
-      series.duration.observe(seconds);
+      series.duration.observe(seconds, trace);
     },
-    upstream(upstream: string, outcome: string, seconds: number) {
+    upstream(upstream: string, outcome: string, seconds: number, trace?: string) {
       const key = `${upstream} ${outcome}`;
       let series = upstreamSeries.get(key);
-      if (!series) upstreamSeries.set(key, (series = upstreamDuration.labels({ role, upstream, outcome })));
-      series.observe(seconds);
+      if (!series) upstreamSeries.set(key, (series = boundWithExemplars(upstreamDuration, { role, upstream, outcome })));
+      series.observe(seconds, trace);
     },
     storeOperation(collection: string, operation: string, result: 'ok' | 'duplicate' | 'error', seconds: number) {
       const key = `${collection} ${operation} ${result}`;
@@ -140,10 +157,33 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
     consume(queue: string, disposition: 'acked' | 'requeued' | 'dead_lettered') {
       bound(`consumed ${queue} ${disposition}`, () => consumed.labels({ role, queue, disposition })).inc();
     },
-    spansExported(count: number, result: 'ok' | 'failed') {
-      spansExported.inc({ role, result }, count);
+    spansExported(count: number, result: 'ok' | 'failed', exporter: string) {
+      spansExported.inc({ role, exporter, result }, count);
     },
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+interface BoundHistogram {
+  observe(seconds: number, trace?: string): void;
+}
+
+/** prom-client's exemplar update, public on the object but not in its types. */
+type WithExemplars = { updateExemplar(labels: Record<string, string>, value: number, exemplar: Record<string, string>): void };
+
+/**
+ * A series bound once (no label hashing per observation), which also keeps the bucket's exemplar when the observation belongs
+ * to a recorded trace. The exemplar update hashes the labels once more: measured at 0.35 µs per sampled observation, about
+ * 1% of a chain request's CPU at full sampling.
+ */
+function boundWithExemplars<T extends string>(histogram: Histogram<T>, labels: Record<T, string>): BoundHistogram {
+  const series = histogram.labels(labels);
+  const withExemplars = histogram as unknown as WithExemplars;
+  return {
+    observe(seconds, trace) {
+      series.observe(seconds);
+      if (trace) withExemplars.updateExemplar(labels, seconds, { [EXEMPLAR_LABEL]: trace });
+    },
+  };
+}

@@ -1,6 +1,7 @@
 /**
- * The seven headers the original forwards on every hop. Envoy starts or continues a trace with them; an app that does not
- * copy them from its inbound request to its outbound calls breaks the trace into pieces.
+ * The seven headers the original forwards on every hop, and W3C Trace Context's two. Envoy starts or continues a trace with
+ * them (its Zipkin tracer with B3, its OpenTelemetry tracer with traceparent); an app that does not copy them from its inbound
+ * request to its outbound calls breaks the trace into pieces.
  *
  * Each has a shape it must have to be forwarded. A value outside it is dropped (x-request-id is replaced by a fresh one) and
  * named in the answer's `X-Ignored-Headers`: forwarded as it came, a DEL byte or a tab made every upstream refuse the call,
@@ -14,6 +15,8 @@ export const TRACING_HEADERS = [
   'x-b3-sampled',
   'x-b3-flags',
   'x-ot-span-context',
+  'traceparent',
+  'tracestate',
 ] as const;
 
 export type TracingHeader = (typeof TRACING_HEADERS)[number];
@@ -41,6 +44,13 @@ const SHAPES: Record<TracingHeader, { test: (v: string) => boolean; expected: st
   'x-b3-sampled': { test: (v) => /^(0|1|true|false|d)$/i.test(v), expected: '0, 1, true or false' },
   'x-b3-flags': { test: (v) => v === '0' || v === '1', expected: '0 or 1' },
   'x-ot-span-context': { test: (v) => v.length <= 512 && PRINTABLE.test(v), expected: 'up to 512 printable ASCII characters' },
+  // Version 00 is exactly 55 characters; a later version may append fields, hence the tail (and the bound).
+  traceparent: {
+    test: (v) => v.length <= 128 && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?:-[\x21-\x7e]*)?$/.test(v),
+    expected: 'version-traceid-parentid-flags in lower-case hex (W3C Trace Context)',
+  },
+  // W3C asks vendors to propagate at least 512 characters; beyond that the whole header is dropped rather than cut mid-entry.
+  tracestate: { test: (v) => v.length <= 512 && PRINTABLE.test(v), expected: 'up to 512 printable ASCII characters' },
 };
 
 export interface IgnoredHeader {

@@ -2,12 +2,15 @@
  * The traces of one role. Each role has its own TracerProvider (service.name `service-<id>`), because the local platform
  * runs all roles in one process and every span must name the role that made it; the tracer reaches the code through deps,
  * never through the global provider. What is process-wide is harmless to share: the AsyncLocalStorage context manager
- * (which span is active in this async flow). Propagation is B3 multi-header, what Envoy uses.
+ * (which span is active in this async flow). Propagation is W3C Trace Context and B3 multi-header (propagation.ts).
  *
  * Auto-instrumentation does not see Bun's fetch or Bun.serve, so spans are made where a role meets the outside: around each
  * request (serving/request.ts), each upstream call (transport/instrumented.ts), each store operation and message
- * (backends/instrumented.ts). With no ZIPKIN_URL there is no Tracing object at all: those decorators are left out where the
- * role is assembled, so tracing off costs nothing on the request path.
+ * (backends/instrumented.ts). With no exporter configured (ZIPKIN_URL, OTEL_EXPORTER_OTLP_ENDPOINT) there is no Tracing
+ * object at all: those decorators are left out where the role is assembled, so tracing off costs nothing on the request path.
+ *
+ * Spans go to Zipkin (v2 JSON), to an OTLP/HTTP receiver (protobuf), or to both (each gets every span: a migration from one
+ * collector to the other runs both for a while). The OTLP exporter is loaded only by a role that uses it (otlp.ts).
  */
 import {
   context,
@@ -37,7 +40,10 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { DEBUG, DEBUG_ROOT, DEFERRED, extractB3, injectB3 } from './b3';
+import { DEBUG, DEBUG_ROOT, DEFERRED } from './b3';
+import type * as OtlpModule from './otlp';
+import type { OtlpOptions } from './otlp';
+import { DEFAULT_PROPAGATORS, extractContext, injectContext, type Propagator } from './propagation';
 import type { HeaderReader } from './tracing-headers';
 
 export interface TracingOptions {
@@ -46,12 +52,18 @@ export interface TracingOptions {
   version: string;
   /** Zipkin v2 span endpoint (e.g. http://zipkin.istio-system:9411/api/v2/spans). */
   zipkinUrl?: string;
+  /** An OTLP/HTTP traces endpoint, its headers and timeout (OTEL_EXPORTER_OTLP_*). */
+  otlp?: OtlpOptions;
   /** Share of new traces recorded when no upstream decided (0..1). */
   sampleRatio: number;
-  /** Where spans go instead of Zipkin (tests). */
+  /** The formats read from callers and written to callees, in precedence order (OTEL_PROPAGATORS). */
+  propagators?: readonly Propagator[];
+  /** Attributes added to the resource (OTEL_RESOURCE_ATTRIBUTES); service.name and service.version stay the role's. */
+  resourceAttributes?: Record<string, string>;
+  /** Where spans go instead of Zipkin or OTLP (tests). */
   exporter?: SpanExporter;
   /** Told how every batch fared (`error` when the collector did not take it), so lost spans show in metrics and logs. */
-  onExport?: (spans: number, error?: Error) => void;
+  onExport?: ExportReport;
 }
 
 /**
@@ -96,16 +108,21 @@ export class IncomingOrRatioSampler implements Sampler {
   }
 }
 
+/** Which exporter a batch went through: `zipkin`, `otlp`, or `test` for an exporter a test supplies. */
+export type ExporterName = 'zipkin' | 'otlp' | 'test';
+export type ExportReport = (spans: number, error: Error | undefined, exporter: ExporterName) => void;
+
 /** Reports each batch's fate: on its own the SDK tells only OpenTelemetry's diag logger, which nobody reads. */
 class ReportingExporter implements SpanExporter {
   constructor(
     private readonly inner: SpanExporter,
-    private readonly report: (spans: number, error?: Error) => void,
+    private readonly name: ExporterName,
+    private readonly report: ExportReport,
   ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
-      this.report(spans.length, result.code === ExportResultCode.SUCCESS ? undefined : (result.error ?? new Error('export failed')));
+      this.report(spans.length, result.code === ExportResultCode.SUCCESS ? undefined : (result.error ?? new Error('export failed')), this.name);
       done(result);
     });
   }
@@ -129,16 +146,17 @@ export class Tracing {
   constructor(
     readonly tracer: Tracer,
     private readonly provider: BasicTracerProvider,
+    readonly propagators: readonly Propagator[] = DEFAULT_PROPAGATORS,
   ) {}
 
-  /** SERVER span of a request (HTTP headers or gRPC metadata), continuing the B3 context it came with. */
+  /** SERVER span of a request (HTTP headers or gRPC metadata), continuing the context it came with. */
   startServer(headers: HeaderReader, name: string, attributes: Attributes): Scope {
-    return this.startRemoteChild(extractB3((header) => headers.get(header)), name, SpanKind.SERVER, attributes);
+    return this.startRemoteChild(extractContext((header) => headers.get(header), this.propagators), name, SpanKind.SERVER, attributes);
   }
 
-  /** CONSUMER span of a message, continuing the B3 context the producer put in its headers. */
+  /** CONSUMER span of a message, continuing the context the producer put in its headers. */
   startConsumer(headers: Record<string, string>, name: string, attributes: Attributes): Scope {
-    return this.startRemoteChild(extractB3((header) => headers[header]), name, SpanKind.CONSUMER, attributes);
+    return this.startRemoteChild(extractContext((header) => headers[header], this.propagators), name, SpanKind.CONSUMER, attributes);
   }
 
   /** A span under whatever span is active here (the request's SERVER span, the message's CONSUMER span). */
@@ -147,12 +165,12 @@ export class Tracing {
   }
 
   /**
-   * The headers for a call made inside `span`: the forwarded ones (x-request-id, x-ot-span-context) with every B3 header
-   * replaced by the span's own, so the callee's span becomes a child of this one and not of our caller's.
+   * The headers for a call made inside `span`: the forwarded ones (x-request-id, x-ot-span-context) with every propagation
+   * header replaced by the span's own, so the callee's span becomes a child of this one and not of our caller's.
    */
   headersFor(span: Span, forwarded: Record<string, string>): Record<string, string> {
     const parentId = (span as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
-    return injectB3(span.spanContext(), parentId, context.active().getValue(DEBUG) === true, forwarded);
+    return injectContext(span.spanContext(), parentId, context.active().getValue(DEBUG) === true, forwarded, this.propagators);
   }
 
   /** Sends every finished span now instead of at the next batch. */
@@ -185,17 +203,33 @@ export function failSpan(span: Span, reason: string, errorType?: string): void {
   if (errorType) span.setAttribute('error.type', errorType);
 }
 
-/** The Tracing of one role, or undefined when no Zipkin endpoint (and no test exporter) is configured: tracing off. */
+/** The exporters the options name: the test's, or Zipkin and OTLP, each when its endpoint is set. */
+function exportersOf(options: TracingOptions): [ExporterName, SpanExporter][] {
+  if (options.exporter) return [['test', options.exporter]];
+  const exporters: [ExporterName, SpanExporter][] = [];
+  if (options.zipkinUrl) exporters.push(['zipkin', new ZipkinExporter({ url: options.zipkinUrl })]);
+  // Loaded here, on first use: `require` keeps createTracing synchronous, and Bun and the Node bundle both resolve it.
+  if (options.otlp) exporters.push(['otlp', (require('./otlp') as typeof OtlpModule).otlpExporter(options.otlp)]);
+  return exporters;
+}
+
+/** The Tracing of one role, or undefined when no exporter is configured: tracing off. */
 export function createTracing(options: TracingOptions): Tracing | undefined {
-  let exporter = options.exporter ?? (options.zipkinUrl ? new ZipkinExporter({ url: options.zipkinUrl }) : undefined);
-  if (!exporter) return undefined;
-  if (options.onExport) exporter = new ReportingExporter(exporter, options.onExport);
+  const exporters = exportersOf(options);
+  if (exporters.length === 0) return undefined;
   installContextManager();
   const provider = new BasicTracerProvider({
-    // Only what identifies the role: Zipkin copies every resource attribute into every span's tags.
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName, [ATTR_SERVICE_VERSION]: options.version }),
+    // Only what identifies the role, and what the operator adds: Zipkin copies every resource attribute into every span's tags.
+    resource: resourceFromAttributes({
+      ...options.resourceAttributes,
+      [ATTR_SERVICE_NAME]: options.serviceName,
+      [ATTR_SERVICE_VERSION]: options.version,
+    }),
     sampler: new IncomingOrRatioSampler(options.sampleRatio),
-    spanProcessors: [new BatchSpanProcessor(exporter, { ...BATCH })],
+    spanProcessors: exporters.map(([name, exporter]) => {
+      const reported = options.onExport ? new ReportingExporter(exporter, name, options.onExport) : exporter;
+      return new BatchSpanProcessor(reported, { ...BATCH });
+    }),
   });
-  return new Tracing(provider.getTracer('greeting-mesh', options.version), provider);
+  return new Tracing(provider.getTracer('greeting-mesh', options.version), provider, options.propagators);
 }

@@ -1,9 +1,11 @@
 /**
- * Telemetry around any transport, put on once where a role is assembled: a latency histogram per upstream and outcome, and,
+ * Telemetry around any transport, put on once where a role is assembled: a latency histogram per upstream and outcome (with
+ * the request's trace as exemplar), and,
  * with tracing on, a CLIENT span per call whose context the callee receives. Fan-out code calls a plain transport and never
  * asks whether tracing is on.
  */
 import { SpanKind } from '@opentelemetry/api';
+import { requestContext } from '../telemetry/log';
 import type { Metrics } from '../telemetry/metrics';
 import { failSpan, type Tracing } from '../telemetry/tracing';
 import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from './upstream';
@@ -16,7 +18,8 @@ export function meteredTransport(inner: UpstreamTransport, metrics: Metrics): Up
     answerAttributes: (upstream, answer) => inner.answerAttributes(upstream, answer),
     async call(call) {
       const answer = await inner.call(call);
-      metrics.upstream(call.upstream.id, labelOf(answer), answer.durationMs / 1000);
+      // The call belongs to the request being served: its recorded trace is the exemplar of the call's latency bucket.
+      metrics.upstream(call.upstream.id, labelOf(answer), answer.durationMs / 1000, requestContext.getStore()?.recordedTrace);
       return answer;
     },
   };

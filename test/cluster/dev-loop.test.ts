@@ -14,6 +14,8 @@ const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 interface Stage {
   from: string;
   name?: string;
+  /** `FROM --platform=...`: the platform the stage runs on, when it is not the target's. */
+  platform?: string;
   lines: string[];
 }
 
@@ -26,8 +28,8 @@ function stages(): Stage[] {
     .filter((l) => l && !l.startsWith('#'));
   const result: Stage[] = [];
   for (const line of lines) {
-    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (from) result.push({ from: from[1]!, name: from[2], lines: [] });
+    const from = /^FROM\s+(?:--platform=(\S+)\s+)?(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) result.push({ from: from[2]!, name: from[3], platform: from[1], lines: [] });
     else result.at(-1)?.lines.push(line);
   }
   return result;
@@ -45,10 +47,30 @@ describe('Dockerfile', () => {
     expect(all[0]!.from).toBe('oven/bun:1.4.5');
     expect(all.some((s) => s.lines.some((l) => /bun install --frozen-lockfile/.test(l)))).toBe(true);
     const build = all.flatMap((s) => s.lines).find((l) => l.includes('bun build'))!;
-    const flags = (command: string) => command.split(/\s+/).filter((w) => w.startsWith('--') && !w.startsWith('--outfile'));
+    // The target and the runtime it embeds are the image's platform's; everything else is exactly the host build's.
+    const perPlatform = /^--(target|compile-executable-path)=/;
+    const flags = (command: string) => command.split(/\s+/).filter((w) => w.startsWith('--') && !w.startsWith('--outfile') && !perPlatform.test(w));
     const script = JSON.parse(read('package.json')).scripts['build:binary'] as string;
     expect(flags(build).sort()).toEqual(flags(script).sort());
     expect(build).toContain('src/service.ts');
+  });
+
+  test('cross-compiles: the build stage runs on the builder, compiles for TARGETARCH with the lockfile\'s runtime for it', () => {
+    const build = all.find((s) => s.lines.some((l) => l.includes('bun build')))!;
+    expect(build.platform).toBe('$BUILDPLATFORM');
+    expect(instruction(build, 'ARG')).toEqual(['ARG TARGETARCH']);
+    const commands = build.lines.filter((l) => l.startsWith('RUN ')).join('\n');
+    // Each platform Docker names maps to Bun's target and to a runtime package the committed lockfile pins.
+    const lock = JSON.parse(read('package-lock.json')).packages;
+    for (const [docker, arch, runtime] of [['amd64', 'x64', 'bun-linux-x64'], ['arm64', 'arm64', 'bun-linux-aarch64']]) {
+      expect(commands).toContain(`${docker}) cpu=${arch}`);
+      expect(commands).toContain(`${docker}) arch=${arch} runtime=${runtime}`);
+      expect(lock[`node_modules/@oven/${runtime}`]?.cpu).toEqual([arch]);
+    }
+    expect(commands).toContain('bun install --frozen-lockfile --production --ignore-scripts --os=linux --cpu="$cpu"');
+    expect(commands).toContain('--target="bun-linux-$arch" --compile-executable-path="node_modules/@oven/$runtime/bin/bun"');
+    // Only what runs in the image is of the target platform.
+    for (const stage of all.filter((s) => s !== build)) expect({ stage: stage.name, platform: stage.platform }).toEqual({ stage: stage.name, platform: undefined });
   });
 
   test('the last stage is minimal, runs the compiled binary as the numeric user the manifests require, on their port', () => {

@@ -3,6 +3,7 @@
  * where Debian's kubectl embeds too old a kustomize), and gives the tests typed access to the objects.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseYamlStream as parseYaml } from '../../scripts/verify-cluster/render';
 
@@ -46,6 +47,25 @@ export function kustomize(dir: string, root = ROOT): K8sObject[] {
   const objects = parseYamlStream(result.stdout);
   rendered.set(path, objects);
   return objects;
+}
+
+/**
+ * An overlay with components it does not include (e.g. `deploy/kind` + `deploy/components/ambient`), as an operator would add
+ * them, rendered through a throwaway kustomization beside the overlays (kustomize reads only below or beside its root).
+ */
+export function kustomizeWith(overlay: string, components: string[]): K8sObject[] {
+  const dir = join('deploy', `.with-${process.pid}-${components.map((c) => c.split('/').pop()).join('-')}`);
+  mkdirSync(join(ROOT, dir), { recursive: true });
+  try {
+    const up = (path: string) => join('..', path.replace(/^deploy\//, ''));
+    writeFileSync(
+      join(ROOT, dir, 'kustomization.yaml'),
+      JSON.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [up(overlay)], components: components.map(up) }),
+    );
+    return kustomize(dir);
+  } finally {
+    rmSync(join(ROOT, dir), { recursive: true, force: true });
+  }
 }
 
 export function parseYamlStream(text: string): K8sObject[] {

@@ -79,10 +79,13 @@ describe('deploy/gke/deploy.sh --dry-run', () => {
       ['gcloud', 'container clusters create greeting-mesh', '--region us-central1'],
       ['gcloud', 'container clusters get-credentials greeting-mesh'],
       ['istioctl install -y -f deploy/gke/istio-operator.yaml'],
+      ['kubectl apply -f deploy/gke/telemetry-mesh-tracing.yaml'],
       ['kubectl apply -f', 'samples/addons/prometheus.yaml'],
       ['kubectl apply -f', 'samples/addons/grafana.yaml'],
       ['kubectl apply -f', 'samples/addons/kiali.yaml'],
       ['kubectl apply -f', 'samples/addons/jaeger.yaml'],
+      ['kubectl -n istio-system patch deployment prometheus --type json --patch-file deploy/istio/addons/prometheus-exemplar-storage.yaml'],
+      ['kubectl -n istio-system patch configmap grafana --type merge --patch-file deploy/istio/addons/grafana-datasources.yaml'],
       ['docker build --platform linux/amd64 --tag', IMAGE, ' .'],
       ['docker push', IMAGE],
       ['kubectl apply -f deploy/gke/namespace.yaml'],
@@ -149,6 +152,30 @@ describe('deploy/gke/deploy.sh --dry-run', () => {
     }
   });
 
+  test('--platform: the image is built for the nodes\' platform, one of them or both as one multi-platform image', () => {
+    const build = (args: string[]) => deploy([...args, '--dry-run', 'up'], settings);
+    const arm = build(['--platform', 'linux/arm64']);
+    expect(arm.status).toBe(0);
+    expect(arm.lines.filter((l) => /docker (buildx )?build|docker push/.test(l))).toEqual([
+      `+ docker build --platform linux/arm64 --tag ${IMAGE} .`,
+      `+ docker push ${IMAGE}`,
+    ]);
+    // Without the flag: amd64, GKE's usual nodes, whatever the machine that runs the script.
+    expect(build([]).lines.filter((l) => l.includes('docker build'))).toEqual([`+ docker build --platform linux/amd64 --tag ${IMAGE} .`]);
+    const both = build(['--platform=linux/amd64,linux/arm64']);
+    // Printed as bash's printf %q quotes it (the comma escaped), so the line pastes into a shell as it is.
+    expect(both.lines.filter((l) => /docker (buildx )?build|docker push/.test(l))).toEqual([`+ docker buildx build --platform linux/amd64\\,linux/arm64 --tag ${IMAGE} --push .`]);
+    // The rest of the plan is the same: only the build step depends on the platform.
+    expect(both.lines.filter((l) => !/docker/.test(l))).toEqual(arm.lines.filter((l) => !/docker/.test(l)));
+  });
+
+  test('an unknown platform is refused before anything runs, naming it', () => {
+    const { status, stdout, stderr } = deploy(['--platform', 'linux/riscv64', '--dry-run', 'up'], settings);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('--platform linux/riscv64: each platform must be linux/amd64 or linux/arm64');
+  });
+
   test('down: releases the load balancer before deleting the cluster', () => {
     const { status, lines } = deploy(['down', '--dry-run'], { PROJECT_ID: 'demo-project' });
     expect(status).toBe(0);
@@ -163,7 +190,8 @@ describe('deploy/gke/deploy.sh --dry-run', () => {
   test('an unknown command prints the usage and exits 2', () => {
     const { status, stderr } = deploy(['--dry-run', 'sideways'], settings);
     expect(status).toBe(2);
-    expect(stderr).toContain('deploy/gke/deploy.sh [--dry-run] up');
+    expect(stderr).toContain('deploy/gke/deploy.sh [--dry-run] [--platform P] up');
+    expect(stderr).toContain('ISTIO_HOME');
   });
 
   test('without --dry-run and without the cloud tools, it stops before doing anything', () => {

@@ -107,6 +107,14 @@ const SEEDS: Record<'a' | 'b', Seed[]> = {
       object: 'AuthorizationPolicy/allow-service-a-to-service-b',
     },
     {
+      defect: "a waypoint listening on port 0 (the Gateway API's CRD schema, served beside Istio's, refuses it)",
+      file: 'deploy/components/ambient/waypoint.yaml',
+      edit: (t) => once(t, 'port: 15008', 'port: 0'),
+      check: /kube-apiserver: server-side apply deploy\/kind \+ components\/ambient$/,
+      object: 'Gateway/waypoint',
+      message: /port/,
+    },
+    {
       defect: 'a CORS origin regex RE2 refuses',
       file: 'deploy/istio/generated/virtual-service-ingress.yaml',
       edit: (t) => once(t, 'regex: .*', 'regex: "(?!evil).*"'),

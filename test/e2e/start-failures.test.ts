@@ -119,3 +119,16 @@ test('the service binary on a taken port: exit 78 with one line naming the port'
   expect(r.code).toBe(78);
   expectOneLine(r.stderr, 'service-b', `port ${port}`, 'already in use');
 });
+
+test('the service binary with a bad OTEL_* value: exit 78 with one line naming the variable, never the token it holds', async () => {
+  const r = await run([serviceBinary()], {
+    ROLE: 'h',
+    PORT: String(await freePort()),
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+    // The token typed without its key: the entry is the secret itself.
+    OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=a,Bearer s3cr3t-t0ken',
+  });
+  expect(r.code).toBe(78);
+  expectOneLine(r.stderr, 'OTEL_EXPORTER_OTLP_HEADERS', 'entry 2');
+  expect(`${r.stdout}${r.stderr}`).not.toContain('s3cr3t');
+});

@@ -4,6 +4,8 @@
  * (scrape-config.ts), and after a short load every query of deploy/grafana/greeting-mesh-dashboard.json must return a series
  * from Prometheus' query API. The load is what the panels exist to show: greetings, 5xx answers from A's status route, a
  * MongoDB outage (store errors), the queue leg, and span export to a real Jaeger. promtool checks the generated config.
+ * Prometheus scrapes OpenMetrics (its default Accept) with exemplar storage on, so the latency panels' exemplars are checked
+ * the way Grafana reads them: from `/api/v1/query_exemplars`, each naming a trace that the real Jaeger holds.
  */
 import { expect } from 'bun:test';
 import { writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { describeWithBackends } from '../support/backends';
 import { jaegerBinary, startJaeger, type Jaeger } from '../support/jaeger';
 import { checkConfig, prometheusBinary, startPrometheus, type Prometheus } from '../support/prometheus';
 import { serviceBinary } from '../../scripts/artifacts';
-import { panelQueries, variableQueries } from './dashboard-queries';
+import { panelQueries, panels, variableQueries } from './dashboard-queries';
 import { annotatedTargets, renderedDeployments, scrapeConfig } from './scrape-config';
 import { missingTool } from '../support/tools';
 
@@ -113,6 +115,31 @@ await describeWithBackends('the Grafana dashboard, queried from a real Prometheu
     const serving = Object.keys(config.services).filter((id) => !config.services[id]!.consume).sort();
     expect(rates.filter((s) => Number(s.value[1]) > 0).map((s) => s.metric.role).sort()).toEqual(serving);
   }, 120_000);
+
+  test('the latency panels have exemplars in Prometheus, and each names a sampled trace Jaeger holds, spanning the roles', async () => {
+    await burst();
+    await prometheus.waitForScrapes();
+    const end = Date.now() / 1000;
+    const latency = panels.filter((p) => p.targets?.some((t) => (t as { exemplar?: boolean }).exemplar));
+    expect(latency.map((p) => p.title).sort()).toEqual(['Latency p50 / p99', 'Latency p95', 'Upstream latency p95']);
+    const traces = new Map<string, Set<string>>();
+    for (const series of ['http_server_request_duration_seconds_bucket{route="/api/greeting"}', 'upstream_request_duration_seconds_bucket']) {
+      const found = await prometheus.exemplars(series, startedAt / 1000, end);
+      expect({ series, withExemplars: found.length > 0 }).toEqual({ series, withExemplars: true });
+      for (const s of found) for (const e of s.exemplars) (traces.get(e.labels.trace_id!) ?? traces.set(e.labels.trace_id!, new Set()).get(e.labels.trace_id!)!).add(s.seriesLabels.role!);
+    }
+    expect([...traces.keys()].every((id) => /^[0-9a-f]{32}$/.test(id))).toBe(true);
+    // Every role that serves greetings put exemplars on its request latency.
+    const roles = new Set([...traces.values()].flatMap((r) => [...r]));
+    expect([...roles].sort()).toEqual(Object.keys(config.services).filter((id) => !config.services[id]!.consume).sort());
+    // An exemplar is a link: the trace it names must be in Jaeger, whole enough to show the spike (A's SERVER span at least).
+    const missing: string[] = [];
+    for (const id of [...traces.keys()].slice(0, 12)) {
+      const spans = await jaeger.waitForTrace(id, (s) => s.some((span) => span.kind === 'SERVER'), 10_000);
+      if (spans.length === 0) missing.push(id);
+    }
+    expect(missing).toEqual([]);
+  }, 60_000);
 
   test("the dashboard's variables list every role, as Grafana's label_values() would", async () => {
     for (const v of variableQueries) {

@@ -3,6 +3,10 @@
  * in a running role's /api/metrics, and every label a query filters or groups by is a label of that series.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { EXEMPLAR_LABEL } from '../../src/telemetry/metrics';
 import { readEnv } from '../../src/config/env';
 import { loadConfig } from '../../src/config/settings';
 import { startInProcess, type InProcessPlatform } from '../../src/platform/in-process';
@@ -69,6 +73,21 @@ describe('Grafana dashboard', () => {
       return q.parts.labels.filter((l) => !allowed.has(l)).map((l) => `label ${l} in ${q.where}`);
     });
     expect(wrong).toEqual([]);
+  });
+
+  test('latency panels show exemplars, and the Grafana data sources link their label to the Jaeger data source', () => {
+    const withExemplars = panels.filter((p) => p.targets?.every((t) => (t as { exemplar?: boolean }).exemplar === true)).map((p) => p.title);
+    const latency = panels.filter((p) => p.targets?.some((t) => /_duration_seconds_bucket\b/.test(t.expr) && /http_server|upstream/.test(t.expr))).map((p) => p.title);
+    expect(latency.length).toBeGreaterThan(0);
+    expect(withExemplars.sort()).toEqual(latency.sort());
+    const patch = parse(readFileSync(join(import.meta.dir, '../../deploy/istio/addons/grafana-datasources.yaml'), 'utf8'));
+    const sources = parse(patch.data['datasources.yaml']).datasources as { type: string; uid?: string; url: string; jsonData?: { exemplarTraceIdDestinations?: { name: string; datasourceUid: string }[] } }[];
+    const prometheus = sources.find((s) => s.type === 'prometheus')!;
+    const destinations = prometheus.jsonData?.exemplarTraceIdDestinations ?? [];
+    expect(destinations.map((d) => d.name)).toEqual([EXEMPLAR_LABEL]);
+    const target = sources.find((s) => s.uid === destinations[0]!.datasourceUid);
+    // The Istio add-on's Jaeger: Service `tracing` port 80, query service under /jaeger (samples/addons/jaeger.yaml).
+    expect({ type: target?.type, url: target?.url }).toEqual({ type: 'jaeger', url: 'http://tracing:80/jaeger' });
   });
 
   test('the name extractor finds names and labels and would catch a typo', () => {

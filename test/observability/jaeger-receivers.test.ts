@@ -1,8 +1,7 @@
 /**
- * The Jaeger helper's two ways in, without the service: a span posted as Zipkin v2 JSON (what the service sends today) and one
- * posted as OTLP/HTTP JSON to the endpoint `exporterEnv('otlp')` names (what it will send) both come back from the query API
- * with their service, kind and parent, in the span model the trace checks read. So when the service switches to OTLP, a
- * failing trace test points at the service, not at this harness.
+ * The Jaeger helper's two ways in, without the service: a span posted as Zipkin v2 JSON and one posted as OTLP/HTTP JSON to
+ * the endpoint `exporterEnv('otlp')` names both come back from the query API with their service, kind and parent, in the span
+ * model the trace checks read. So a failing trace test over either exporter points at the service, not at this harness.
  */
 import { expect } from 'bun:test';
 import { jaegerBinary, startJaeger, type Jaeger } from '../support/jaeger';

@@ -6,8 +6,8 @@
  * land under D's PRODUCER span in the trace of the request to A. Jaeger rejoins the spans of eight processes by their ids
  * alone, so a broken parent link shows up here as an orphan or a second root.
  *
- * The service exports Zipkin v2 JSON today; TEST_TRACE_PROTOCOL=otlp runs the same checks through Jaeger's OTLP/HTTP receiver
- * once the service speaks OTLP.
+ * The HTTP chain exports Zipkin v2 JSON, the gRPC chain OTLP/HTTP (protobuf), so each exporter carries a whole trace into
+ * the same checks. trace-propagation.test.ts varies the trace context format between the roles instead.
  */
 import { expect } from 'bun:test';
 import { loadConfig } from '../../src/config/settings';
@@ -21,13 +21,12 @@ import { missingTool } from '../support/tools';
 
 const { config } = loadConfig();
 const WHOLE = { queueLeg: true };
-const PROTOCOL = (process.env.TEST_TRACE_PROTOCOL ?? 'zipkin') as TraceProtocol;
-if (PROTOCOL !== 'zipkin' && PROTOCOL !== 'otlp') throw new Error(`TEST_TRACE_PROTOCOL=${PROTOCOL}: want zipkin or otlp`);
+const PROTOCOL: Record<'http' | 'grpc', TraceProtocol> = { http: 'zipkin', grpc: 'otlp' };
 const SERVICES = Object.keys(config.services).map((id) => `service-${id}`).sort();
 
 // Every hop over HTTP, then over gRPC: the trace must join the same way whichever transport carries the context.
 for (const transport of ['http', 'grpc'] as const)
-await describeWithBackends(`the trace of one request over ${transport}, read back from Jaeger (eight processes, real queue and store)`, { mongo: 'use', rabbit: 'use', also: [missingTool(jaegerBinary)] }, ({ mongo, rabbit }, { test, beforeAll, afterAll }) => {
+await describeWithBackends(`the trace of one request over ${transport}, exported over ${PROTOCOL[transport]}, read back from Jaeger (eight processes, real queue and store)`, { mongo: 'use', rabbit: 'use', also: [missingTool(jaegerBinary)] }, ({ mongo, rabbit }, { test, beforeAll, afterAll }) => {
   const unexpected: string[] = [];
   let jaeger: Jaeger;
   let platform: ProcessPlatform;
@@ -37,7 +36,7 @@ await describeWithBackends(`the trace of one request over ${transport}, read bac
     platform = new ProcessPlatform(config, {
       command: [serviceBinary()],
       env: {
-        ...jaeger.exporterEnv(PROTOCOL),
+        ...jaeger.exporterEnv(PROTOCOL[transport]),
         TRACE_SAMPLE_RATIO: '1',
         MONGO_CONN: mongo!.url,
         RABBITMQ_CONN: rabbit!.url,

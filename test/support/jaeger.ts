@@ -1,8 +1,8 @@
 /**
  * A real Jaeger for tests: the all-in-one (`cmd/jaeger` of github.com/jaegertracing/jaeger v1.76.0, the Jaeger v2.13.0 release,
  * built by scripts/ci/install-observability.sh) with in-memory storage, every listener on a free loopback port. It receives
- * spans over Zipkin v2 (what the service speaks today) and OTLP/HTTP (what it will speak), and tests read traces back from the
- * query API the Jaeger UI uses (`/api/traces/<id>`, `/api/traces?service=`, `/api/services`).
+ * spans over Zipkin v2 (ZIPKIN_URL) and OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT), the service's two exporters, and tests read
+ * traces back from the query API the Jaeger UI uses (`/api/traces/<id>`, `/api/traces?service=`, `/api/services`).
  */
 import { stringify } from 'yaml';
 import { writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ export function jaegerBinary(): FoundTool {
   });
 }
 
-/** How a service exports its spans: Zipkin v2 JSON (ZIPKIN_URL) today, OTLP over HTTP (OTEL_EXPORTER_OTLP_ENDPOINT) later. */
+/** How a service exports its spans: Zipkin v2 JSON (ZIPKIN_URL) or OTLP over HTTP with protobuf (OTEL_EXPORTER_OTLP_ENDPOINT). */
 export type TraceProtocol = 'zipkin' | 'otlp';
 
 /** The Jaeger query API's trace: spans refer to their process (service) by id, parents through CHILD_OF references. */

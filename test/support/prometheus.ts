@@ -1,7 +1,8 @@
 /**
  * A real Prometheus for tests (Debian's `prometheus` 2.42, installed by scripts/ci/install-observability.sh): started with a
  * generated config on a free loopback port and a throwaway data directory, queried through the HTTP API Grafana uses
- * (`/api/v1/query`, `/api/v1/targets`). promtool, from the same package, checks a config the way Prometheus would load it.
+ * (`/api/v1/query`, `/api/v1/targets`, `/api/v1/query_exemplars`). Exemplar storage is on, as deploy/istio/install.sh turns
+ * it on in the cluster's Prometheus. promtool, from the same package, checks a config the way Prometheus would load it.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -48,6 +49,12 @@ export interface ScrapeTarget {
   labels: Record<string, string>;
 }
 
+/** The exemplars of one series, as `/api/v1/query_exemplars` answers. */
+export interface SeriesExemplars {
+  seriesLabels: Record<string, string>;
+  exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+}
+
 /** One series of an instant query: its labels and its value (a string, as Prometheus sends it: '0.5', 'NaN'). */
 export interface InstantSample {
   metric: Record<string, string>;
@@ -64,6 +71,8 @@ export interface Prometheus {
   waitForScrapes(timeoutMs?: number): Promise<void>;
   /** An instant query (`/api/v1/query`); throws on a query error, so a broken expression fails loudly. */
   query(expr: string): Promise<InstantSample[]>;
+  /** The exemplars stored for the series `expr` selects between two times (Unix seconds). */
+  exemplars(expr: string, start: number, end: number): Promise<SeriesExemplars[]>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +106,7 @@ export async function startPrometheus(config: object): Promise<Prometheus> {
     `--storage.tsdb.path=${join(proc.dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--storage.tsdb.retention.time=1h',
+    '--enable-feature=exemplar-storage',
     '--log.level=warn',
   ]);
   let last = '';
@@ -142,6 +152,8 @@ export async function startPrometheus(config: object): Promise<Prometheus> {
       if (data.resultType !== 'vector') throw new Error(`${expr}: a ${data.resultType}, not an instant vector`);
       return data.result;
     },
+    exemplars: (expr, start, end) =>
+      api<SeriesExemplars[]>(`${url}/api/v1/query_exemplars?query=${encodeURIComponent(expr)}&start=${start}&end=${end}`),
     stop: () => proc.stop(),
   };
 }

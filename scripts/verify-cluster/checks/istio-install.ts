@@ -3,9 +3,11 @@
  * unknown profile, component or value), the CRDs among them are applied for real and awaited, so every Istio object of ours
  * later meets its real OpenAPI schema and CEL rules, and the rest is applied too: the kind install for real (read back, then
  * removed), the GKE one as a dry run (both go to istio-system). Webhook configurations and APIServices are never applied: they would point the API
- * server at a Service address that is not on this machine.
+ * server at a Service address that is not on this machine. The mesh-wide Telemetry beside each IstioOperator file
+ * (telemetry-mesh-tracing.yaml, which deploy/istio/install.sh applies right after the install) is part of the install here:
+ * applied with it, and analyzed with it, so a provider it names that the mesh config lacks is found.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { applyAll, deleteAll, readBack } from '../apply';
@@ -27,6 +29,7 @@ export interface IstioInstall {
 }
 
 export const operatorFile = (overlay: string) => `deploy/${overlay}/istio-operator.yaml`;
+export const meshTelemetryFile = (overlay: string) => `deploy/${overlay}/telemetry-mesh-tracing.yaml`;
 
 async function waitEstablished(cluster: Cluster, crds: K8sObject[]): Promise<Finding[]> {
   const deadline = Date.now() + 60_000;
@@ -48,12 +51,16 @@ function conversionWebhooks(objects: K8sObject[]): Finding[] {
     .map((o) => ({ object: objectName(o), message: 'converts through a webhook (a Service call): not applied' }));
 }
 
-/** Istio's CRDs (istioctl's base component, the same in every profile), applied for real and awaited. */
+/**
+ * Istio's CRDs (istioctl's base component, the same in every profile) and the Gateway API's standard channel (the ambient
+ * component's waypoint is a Gateway; Istio does not install those CRDs, a cluster's owner does), applied for real and awaited.
+ */
 export async function installIstioCrds(tools: Tools, cluster: Cluster, root: string): Promise<CheckResult> {
-  const name = "istioctl + kube-apiserver: Istio's CRDs are served";
+  const name = "istioctl + kube-apiserver: Istio's and the Gateway API's CRDs are served";
   const generated = await runAsync(tools.istioctl, ['manifest', 'generate', '--set', 'profile=minimal']);
   if (generated.status !== 0) return { name, root, findings: [{ object: 'istioctl', message: generated.stderr.trim() }], summary: 'generation failed' };
-  const all = parseYamlStream(generated.stdout);
+  const gatewayApi = tools.gatewayApiCrds.flatMap((file) => parseYamlStream(readFileSync(file, 'utf8')));
+  const all = [...parseYamlStream(generated.stdout), ...gatewayApi];
   const crds = all.filter((o) => o.kind === 'CustomResourceDefinition' && o.spec?.conversion?.strategy !== 'Webhook');
   const applied = await applyAll(cluster.client, crds);
   const findings = [...conversionWebhooks(all), ...applied.findings, ...(await waitEstablished(cluster, crds))];
@@ -76,9 +83,12 @@ export async function installIstio(tools: Tools, cluster: Cluster, root: string,
       install.results.push({ name, root, findings, summary: 'generation failed' });
       continue;
     }
-    const objects = parseYamlStream(generated.stdout);
+    const telemetryFile = join(root, meshTelemetryFile(overlay));
+    const telemetry = existsSync(telemetryFile) ? readFileSync(telemetryFile, 'utf8') : '';
+    if (!telemetry) findings.push({ object: meshTelemetryFile(overlay), message: 'missing: install.sh applies it after the install (the mesh-wide tracing provider and sampling)' });
+    const objects = [...parseYamlStream(generated.stdout), ...parseYamlStream(telemetry)];
     const manifestFile = join(work, `${overlay}-install.yaml`);
-    writeFileSync(manifestFile, generated.stdout);
+    writeFileSync(manifestFile, telemetry ? `${generated.stdout}\n---\n${telemetry}` : generated.stdout);
     install.manifest[overlay] = manifestFile;
     const meshConfig = (parse(readFileSync(join(root, file), 'utf8')) as any)?.spec?.meshConfig ?? {};
     install.meshConfig[overlay] = join(work, `${overlay}-mesh-config.yaml`);

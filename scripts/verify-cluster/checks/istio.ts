@@ -2,7 +2,7 @@
  * Every rendered set through istioctl, offline: `validate` (each Istio object against Istio's own validation, stricter than
  * its CRD schema) and `analyze` (the semantic checks the API server cannot make: a route to a subset no DestinationRule
  * defines, a host that resolves to nothing, a regex RE2 refuses, a gateway port out of range, ...), with the overlay's
- * generated install and mesh config beside it, as the mesh would see them.
+ * generated install and mesh config beside it, and the Gateway API CRDs, as the mesh would see them.
  *
  * `analyze` looks at the `default` namespace only unless told otherwise; our objects live in `dev`, so it runs with
  * --all-namespaces (the seeded-defect test proves it finds what it must). Every message counts, Info included; so does an
@@ -46,6 +46,8 @@ export async function checkAnalyze(tools: Tools, set: RenderedSet, istio: IstioI
   args.push(set.file);
   const install = istio.manifest[set.overlay];
   if (install) args.push(install);
+  // The Gateway API CRDs the API server serves, so the analyzer that checks them against this Istio's minimum sees them.
+  args.push(...tools.gatewayApiCrds);
   const result = await runAsync(tools.istioctl, args);
   const findings: Finding[] = [];
   // An object istioctl cannot read is reported as "error processing <file>[<n>]: <reason>", the n-th document (from 0) of
