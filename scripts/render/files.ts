@@ -11,7 +11,11 @@ import { horizontalPodAutoscalers, replicaRemovalPatches } from './autoscaling';
 import { COMPOSE_ENV_EXAMPLE, COMPOSE_FILE, composeEnvExample, composeProject } from './compose';
 import { GENERATED_DIRS, workloadName } from './layout';
 import { backendPolicies, callGraphPolicies, destinationRules, ingressVirtualService, meshVirtualServices } from './mesh';
+import { gatewayApiComponent } from './gateway-api';
 import { grpcTransportComponent } from './grpc-transport';
+import { catalogueIndex, CATALOGUE_FILE } from './scenario-index';
+import { scenarioReadme } from './scenario-readme';
+import { scenarios } from './scenarios';
 import { roleObjects } from './workloads';
 
 const HEADER =
@@ -43,7 +47,7 @@ export function renderFiles(config: PlatformConfig): RenderedFiles {
   directory(files, GENERATED_DIRS.mesh, {
     'virtual-service-ingress.yaml': [ingressVirtualService(config)],
     'virtual-services-all-v1.yaml': meshVirtualServices(config),
-    'destination-rules-all-v1.yaml': destinationRules(config),
+    'destination-rules-all.yaml': destinationRules(config),
     'authorization-policies-call-graph.yaml': callGraphPolicies(config),
   });
   directory(files, GENERATED_DIRS.autoscaling, { 'horizontal-pod-autoscalers.yaml': horizontalPodAutoscalers(config) }, 'Component', {
@@ -54,6 +58,21 @@ export function renderFiles(config: PlatformConfig): RenderedFiles {
   const grpcPatches = { 'deployments-grpc.yaml': grpc.deployments, 'services-grpc.yaml': grpc.services, 'authorization-policies-call-graph-grpc.yaml': grpc.policies };
   for (const [name, objects] of Object.entries(grpcPatches)) files.set(join(GENERATED_DIRS.grpcTransport, name), yamlDocs(objects));
   files.set(join(GENERATED_DIRS.grpcTransport, 'kustomization.yaml'), kustomization('Component', { patches: Object.keys(grpcPatches).map((path) => ({ path })) }));
+  const gatewayApi = gatewayApiComponent(config);
+  for (const [name, objects] of Object.entries({ ...gatewayApi.resources, ...gatewayApi.patches })) files.set(join(GENERATED_DIRS.gatewayApi, name), yamlDocs(objects));
+  // Each deletion a patch of its own: kustomize v5.5 panics on a second `$patch: delete` in one multi-document patch file.
+  const deletions = gatewayApi.deletions.map((d) => ({ patch: JSON.stringify(d), target: { group: d.apiVersion.split('/')[0], kind: d.kind, name: d.metadata.name } }));
+  files.set(
+    join(GENERATED_DIRS.gatewayApi, 'kustomization.yaml'),
+    kustomization('Component', { resources: Object.keys(gatewayApi.resources), patches: [...deletions, ...Object.keys(gatewayApi.patches).map((path) => ({ path }))] }),
+  );
+  // Scenario files are applied one at a time (scripts/scenario/), so no kustomization lists them.
+  const catalogue = scenarios(config);
+  for (const s of catalogue)
+    for (const flavour of [s.istio, 'cannot' in s.gatewayApi ? undefined : s.gatewayApi])
+      if (flavour && !files.has(flavour.file)) files.set(flavour.file, `${HEADER}# Scenario ${s.id}: ${s.title}. Apply with: npm run scenario -- ${s.id}\n${flavour.objects.map(yaml).join('---\n')}`);
+  files.set(CATALOGUE_FILE, `${JSON.stringify(catalogueIndex(catalogue), null, 2)}\n`);
+  files.set(join(GENERATED_DIRS.scenarios, 'README.md'), scenarioReadme(config, catalogue));
   // Single files in a hand-kept directory (its README, the user's .env): no leftover scan there.
   files.set(COMPOSE_FILE, `${HEADER}# Run: docker compose -f ${COMPOSE_FILE} up --build (see deploy/compose/README.md).\n${yaml(composeProject(config))}`);
   files.set(COMPOSE_ENV_EXAMPLE, composeEnvExample(config));

@@ -3,19 +3,38 @@
  * fills (the same directory scripts/ci/lib.sh names), etcd and kubectl from the system. A missing tool is an error that says
  * how to get it: the gate never passes for want of a tool.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './processes';
 
 export const INSTALL_HINT =
-  'run `bash scripts/ci/install-cluster-tools.sh` (as root: it installs etcd from Debian and builds kube-apiserver, istioctl ' +
-  'and Tilt from the Go module proxy into the tool cache; 10 to 17 minutes cold on two shared cores, seconds once cached)';
+  'run `bash scripts/ci/install-cluster-tools.sh` (as root: it installs etcd from Debian, builds kube-apiserver, istioctl ' +
+  "and Tilt from the Go module proxy and takes Gateway API's CRDs from its module into the tool cache; 10 to 17 minutes cold " +
+  'on two shared cores, seconds once cached)';
 
-/** scripts/ci/lib.sh: TOOLS_DIR=${GREETING_MESH_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/greeting-mesh}, TOOLS_BIN=$TOOLS_DIR/bin. */
+/** scripts/ci/lib.sh: TOOLS_DIR=${GREETING_MESH_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/greeting-mesh}. */
+export function toolsDir(env = process.env): string {
+  return env.GREETING_MESH_TOOLS || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'greeting-mesh');
+}
+
+/** TOOLS_BIN=$TOOLS_DIR/bin. */
 export function toolsBin(env = process.env): string {
-  const dir = env.GREETING_MESH_TOOLS || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'greeting-mesh');
-  return join(dir, 'bin');
+  return join(toolsDir(env), 'bin');
+}
+
+const MESH_GO_MOD = join(import.meta.dir, '../ci/cluster-tools/mesh/go.mod');
+
+/** The Gateway API release the pinned Istio is built against: what cluster-tools/mesh/go.mod requires of its module. */
+export function gatewayApiVersion(): string {
+  const version = /^\s*sigs\.k8s\.io\/gateway-api (v\S+)/m.exec(readFileSync(MESH_GO_MOD, 'utf8'))?.[1];
+  if (!version) throw new Error(`${MESH_GO_MOD} requires no sigs.k8s.io/gateway-api`);
+  return version;
+}
+
+/** Where scripts/ci/cluster-tools/build.sh (install_gateway_api_crds) puts that release's standard-channel CRDs. */
+export function gatewayApiCrdsFile(env = process.env): string {
+  return join(toolsDir(env), 'crds', `gateway-api-${gatewayApiVersion()}-standard.yaml`);
 }
 
 export interface Tools {
@@ -25,6 +44,8 @@ export interface Tools {
   tilt: string;
   /** The command that renders a kustomization: `kubectl kustomize` or a standalone `kustomize build`. */
   kustomize: string[];
+  /** Gateway API's CRDs (standard channel), one YAML stream. */
+  gatewayApiCrds: string;
   versions: Record<string, string>;
 }
 
@@ -63,12 +84,15 @@ export function findTools(env = process.env): Tools {
   };
   const etcd = onPath('etcd');
   if (!etcd) throw new ToolMissing(`etcd is not installed (Debian package etcd-server): ${INSTALL_HINT}`);
+  const gatewayApiCrds = gatewayApiCrdsFile(env);
+  if (!existsSync(gatewayApiCrds)) throw new ToolMissing(`Gateway API's CRDs are not in ${gatewayApiCrds}: ${INSTALL_HINT}`);
   const tools = {
     etcd,
     kubeApiserver: cached('kube-apiserver'),
     istioctl: cached('istioctl'),
     tilt: cached('tilt'),
     kustomize: kustomizeCommand(),
+    gatewayApiCrds,
   };
   const istio = JSON.parse(run(tools.istioctl, ['version', '--remote=false', '-o', 'json']).stdout || '{}')?.clientVersion;
   if (!istio?.version) throw new ToolMissing(`${tools.istioctl} does not report its version: ${INSTALL_HINT}`);
@@ -79,6 +103,7 @@ export function findTools(env = process.env): Tools {
       etcd: firstLine(etcd, ['--version'], /etcd Version: (\S+)/),
       istioctl: `${istio.version} (${istio.revision})`,
       tilt: firstLine(tools.tilt, ['version'], /^(v[0-9.]+)/m),
+      'gateway-api': `${gatewayApiVersion()} (standard CRDs)`,
     },
   };
 }

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { contextFromB3, requestContext, type RequestContext } from '../telemetry/log';
 import { dropMalformedTracingHeaders, pickTracingHeaders, type HeaderBag, type IgnoredHeader } from '../telemetry/tracing-headers';
 import { failSpan, isSampled, type Tracing } from '../telemetry/tracing';
+import { addRoutingHeaders, dropMalformedRoutingHeaders, type IgnoredRoutingHeader } from './routing-headers';
 
 export interface Inbound {
   /** The request's headers (or metadata); what cannot be forwarded is dropped from them here. */
@@ -23,9 +24,9 @@ export interface Inbound {
 /** What a server learns about its request while serving it; `route` is the server's to fill (metrics label by it). */
 export interface RequestScope extends RequestContext {
   requestId: string;
-  /** The tracing headers to pass on to upstreams (a traced transport replaces the B3 ones with its span's). */
+  /** The tracing and routing headers to pass on to upstreams (a traced transport replaces the B3 ones with its span's). */
   forward: Record<string, string>;
-  ignored: IgnoredHeader[];
+  ignored: (IgnoredHeader | IgnoredRoutingHeader)[];
   /** The trace this request is recorded in, when one is: the caller's, or the SERVER span's when sampled. */
   recordedTrace?: string;
   route?: string;
@@ -46,10 +47,13 @@ export async function serveRequest<T>(
 ): Promise<{ result: T; scope: RequestScope; seconds: number }> {
   const started = performance.now();
   const { headers } = inbound;
-  const ignored = dropMalformedTracingHeaders(headers);
+  const tracingIgnored = dropMalformedTracingHeaders(headers);
+  const routingIgnored = dropMalformedRoutingHeaders(headers);
+  const ignored = routingIgnored.length === 0 ? tracingIgnored : [...tracingIgnored, ...routingIgnored];
   let requestId = headers.get('x-request-id');
   if (!requestId) headers.set('x-request-id', (requestId = randomUUID()));
   const forward = pickTracingHeaders(headers);
+  addRoutingHeaders(headers, forward);
 
   if (!tracing || !inbound.traced) {
     // Log lines carry the caller's trace id, an Envoy sidecar's typically; none is made up: an id that no collector records

@@ -3,6 +3,8 @@
  * where Debian's kubectl embeds too old a kustomize), and gives the tests typed access to the objects.
  */
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseYamlStream as parseYaml } from '../../scripts/verify-cluster/render';
 
@@ -46,6 +48,29 @@ export function kustomize(dir: string, root = ROOT): K8sObject[] {
   const objects = parseYamlStream(result.stdout);
   rendered.set(path, objects);
   return objects;
+}
+
+/**
+ * An overlay with components it does not include itself (as an overlay that switched them on would be), composed in a copy of
+ * deploy/ so nothing is written into the tree. `components` are relative to deploy/, like `components/gateway-api`.
+ */
+export function kustomizeWith(overlay: string, components: string[], root = ROOT): K8sObject[] {
+  const key = `${join(root, overlay)} + ${components.join(' + ')}`;
+  const cached = rendered.get(key);
+  if (cached) return cached;
+  const copy = mkdtempSync(join(tmpdir(), 'kustomize-with-'));
+  try {
+    cpSync(join(root, 'deploy'), join(copy, 'deploy'), { recursive: true, filter: (src) => !src.endsWith('/.release') });
+    const dir = join(copy, 'deploy', '.composed');
+    mkdirSync(dir);
+    const body = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [`../${overlay.replace(/^deploy\//, '')}`], components: components.map((c) => `../${c}`) };
+    writeFileSync(join(dir, 'kustomization.yaml'), JSON.stringify(body));
+    const objects = kustomize('deploy/.composed', copy);
+    rendered.set(key, objects);
+    return objects;
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 }
 
 export function parseYamlStream(text: string): K8sObject[] {

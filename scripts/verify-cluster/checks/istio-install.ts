@@ -61,6 +61,20 @@ export async function installIstioCrds(tools: Tools, cluster: Cluster, root: str
   return { name, root, findings, summary: `${applied.applied.length}/${crds.length} CRDs established` };
 }
 
+/**
+ * Gateway API's CRDs (the standard channel of the release the pinned Istio is built against; cluster-tools/build.sh fetches
+ * them from its Go module), applied for real and awaited, so the gateway-api component's objects meet their real schemas
+ * and CEL rules.
+ */
+export async function installGatewayApiCrds(tools: Tools, cluster: Cluster, root: string): Promise<CheckResult> {
+  const name = "kube-apiserver: Gateway API's CRDs are served";
+  const crds = parseYamlStream(readFileSync(tools.gatewayApiCrds, 'utf8')).filter((o) => o.kind === 'CustomResourceDefinition');
+  const applied = await applyAll(cluster.client, crds);
+  const findings = [...conversionWebhooks(crds), ...applied.findings, ...(await waitEstablished(cluster, crds))];
+  await cluster.client.discover();
+  return { name, root, findings, summary: `${applied.applied.length}/${crds.length} CRDs established (${tools.versions['gateway-api']})` };
+}
+
 export async function installIstio(tools: Tools, cluster: Cluster, root: string, work: string): Promise<IstioInstall> {
   mkdirSync(work, { recursive: true });
   const install: IstioInstall = { manifest: {}, meshConfig: {}, results: [] };
