@@ -17,6 +17,7 @@ import { createApp, type Handler } from './http/app';
 import { httpClient } from './http/client';
 import { listen, type Listening } from './http/serve';
 import { Lifecycle, type Dependency } from './serving/lifecycle';
+import { ROUTING_HEADER } from './serving/routing-headers';
 import { reportExports } from './telemetry/export-report';
 import type { Logger } from './telemetry/log';
 import { createMetrics } from './telemetry/metrics';
@@ -109,7 +110,7 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
     tracing,
     lifecycle,
     log,
-    edge: settings.edge && { ...settings.edge, topology: topology(config, settings.traceUiUrl) },
+    edge: settings.edge && { ...settings.edge, topology: topology(config, settings.traceUiUrl, ROUTING_HEADER) },
   });
   return { handle, lifecycle, metrics, tracing, store, queue, serveGrpc, closeClients: () => clients.grpc?.close() };
 }

@@ -29,9 +29,9 @@ async function checkFlavour(cluster: Cluster, sets: ScenarioSet[], root: string)
   const find = (ref: { kind: string; name: string }) => shipped.find((o) => o.kind === ref.kind && o.metadata.name === ref.name);
   let undone = 0;
   for (const set of sets) {
-    const tag = (object: string) => `${object} (scenario ${set.scenario})`;
+    const said = (message: string) => `scenario ${set.scenario}: ${message}`;
     const missing = set.replaces.filter((r) => !find(r));
-    for (const r of missing) findings.push({ object: tag(`${r.kind}/${r.name}`), message: `replaces an object ${base.name} does not have` });
+    for (const r of missing) findings.push({ object: `${r.kind}/${r.name}`, message: said(`replaces an object ${base.name} does not have`) });
     const before = new Map<string, K8sObject>();
     for (const r of set.replaces) {
       const o = find(r);
@@ -40,38 +40,40 @@ async function checkFlavour(cluster: Cluster, sets: ScenarioSet[], root: string)
     const objects = inNamespace(set.applied, namespace, client);
     const listed = new Set([...set.replaces, ...set.adds].map((r) => `${r.kind}/${r.name}`));
     for (const o of objects.filter((x) => !listed.has(objectName(x))))
-      findings.push({ object: tag(objectName(o)), message: 'in the file, but the catalogue neither replaces nor adds it: the undo would leave it behind' });
+      findings.push({ object: objectName(o), message: said('in the file, but the catalogue neither replaces nor adds it: the undo would leave it behind') });
     const applied = [];
     for (const o of objects) {
       const answer = await client.apply(o, { manager: SCENARIO_FIELD_MANAGER });
-      if (answer.status >= 300) findings.push({ object: tag(objectName(o)), message: statusMessage(answer) });
+      if (answer.status >= 300) findings.push({ object: objectName(o), message: said(statusMessage(answer)) });
       else applied.push({ object: o, stored: answer.body });
     }
-    for (const f of (await readBack(client, applied)).findings) findings.push({ ...f, object: tag(f.object) });
+    for (const f of (await readBack(client, applied)).findings) findings.push({ object: f.object, message: said(f.message) });
 
     // The undo, as scripts/scenario/main.ts does it.
     for (const r of set.replaces) {
       const o = find(r);
       if (!o) continue;
       const answer = await client.apply(o, { manager: SCENARIO_FIELD_MANAGER });
-      if (answer.status >= 300) findings.push({ object: tag(objectName(o)), message: `undo refused: ${statusMessage(answer)}` });
+      if (answer.status >= 300) findings.push({ object: objectName(o), message: said(`undo refused: ${statusMessage(answer)}`) });
     }
     for (const a of set.adds) {
       const o = objects.find((x) => x.kind === a.kind && x.metadata.name === a.name);
       if (!o) {
-        findings.push({ object: tag(`${a.kind}/${a.name}`), message: 'the catalogue says the scenario adds it, its file has no such object' });
+        findings.push({ object: `${a.kind}/${a.name}`, message: said('the catalogue says the scenario adds it, its file has no such object') });
         continue;
       }
       await client.delete(o);
       const gone = await client.get(o);
-      if (gone.status !== 404) findings.push({ object: tag(objectName(o)), message: `still there after the undo deleted it (${gone.status})` });
+      if (gone.status !== 404) findings.push({ object: objectName(o), message: said(`still there after the undo deleted it (${gone.status})`) });
     }
     for (const [name, was] of before) {
       const o = find({ kind: was.kind, name: was.metadata.name })!;
       const now = (await client.get(o)).body as K8sObject;
       // Both ways: a field the undo lost, and one the scenario set that the undo left behind.
-      for (const d of differences(strip(was), strip(now))) findings.push({ object: tag(name), message: `not as shipped after the undo: ${d.replace('applied', 'shipped').replace('stored', 'now')}` });
-      for (const d of differences(strip(now), strip(was))) findings.push({ object: tag(name), message: `left behind by the undo: ${d.replace('applied', 'now').replace('not stored', 'not shipped').replace('stored', 'shipped')}` });
+      for (const d of differences(strip(was), strip(now)))
+        findings.push({ object: name, message: said(`not as shipped after the undo: ${d.replace('applied', 'shipped').replace('stored', 'now')}`) });
+      for (const d of differences(strip(now), strip(was)))
+        findings.push({ object: name, message: said(`left behind by the undo: ${d.replace('applied', 'now').replace('not stored', 'not shipped').replace('stored', 'shipped')}`) });
     }
     undone++;
   }
