@@ -46,7 +46,7 @@ Bookinfo's names. The roles with more than one version (${Object.keys(config.ser
 from the call graph. Add a version to a role in the config, \`npm run render\`, and its scenarios appear here.
 
 \`\`\`sh
-npm run scenario -- --list                 # the scenarios, and which are applied now (kubectl -L ${SCENARIO_LABEL})
+npm run scenario -- --list                 # the scenarios, what each shows, what to apply with it
 npm run scenario -- canary-h-80-20         # apply one (or several: delay-h timeout-e)
 npm run scenario -- --undo canary-h-80-20  # put back what it replaced, delete what it added
 npm run scenario -- reset                  # undo every scenario: the shipped routes, policies and no scenario objects
@@ -58,7 +58,8 @@ The command runs \`kubectl -n ${NAMESPACE} apply --server-side --field-manager=$
 (a route another manager applied is taken over, not refused) and, to undo, applies the shipped objects the scenario replaced
 (from \`deploy/istio/generated/\`) and deletes the ones it added. In Tilt every scenario is a resource of the \`scenarios\`
 group, run by its button (none runs at start), beside \`scenario-reset\`. A scenario object carries the label
-\`${SCENARIO_LABEL}: <id>\`.
+\`${SCENARIO_LABEL}: <id>\`, so \`kubectl -n ${NAMESPACE} get virtualservices,destinationrules,authorizationpolicies -L ${SCENARIO_LABEL}\`
+shows which are applied.
 
 Each role has one VirtualService and one DestinationRule, so two scenarios of one role replace each other (a canary of H and
 the delay on H cannot both hold); scenarios of different roles combine. Tilt applies the shipped routes again when it

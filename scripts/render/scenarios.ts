@@ -277,7 +277,9 @@ export function faultHops(config: PlatformConfig): FaultHops {
 function faultScenarios(config: PlatformConfig): Scenario[] {
   const hops = faultHops(config);
   const name = (id: string) => config.services[id]!.name;
-  const callerOf = (id: string) => workloadName(Object.keys(config.services).find((c) => config.services[c]!.upstreams.includes(id))!);
+  const callerId = (id: string) => Object.keys(config.services).find((c) => config.services[c]!.upstreams.includes(id))!;
+  const callerOf = (id: string) => workloadName(callerId(id));
+  const callerName = (id: string) => name(callerId(id));
   const toDefault = (id: string) => [{ version: roleVersion(config, id) }];
   const out: Scenario[] = [];
   if (hops.delay) {
@@ -290,7 +292,8 @@ function faultScenarios(config: PlatformConfig): Scenario[] {
           watch: {
             kiali: `Graph, edge labels "response time": the edge into ${workloadName(id)} at about ${DELAY}, and every edge above it as slow`,
             grafana: `Istio Service Dashboard, ${workloadName(id)}: client request duration about ${DELAY}, server duration still small (the wait is before it)`,
-            ui: `Call: ${name(id)} slow by its own time (set "Slow above" under ${DELAY.replace('s', ' s')}); its callers wait too but are not blamed`,
+            // The wait happens in the caller's sidecar, before the delayed role sees the request: its own time stays small.
+            ui: `Call: ${callerName(id)} is marked slow, about ${DELAY.replace('s', ' s')} of its own time, and ${name(id)} is not: the wait is in the caller's sidecar, which Kiali's edge response times place between them`,
           },
         },
         id,
@@ -415,7 +418,7 @@ function accessScenarios(config: PlatformConfig): Scenario[] {
             watch: {
               kiali: `With ${pair}, workload graph: the edge ${identity} -> ${workloadName(up)} red with 403s, the default version's green; Security display: the policy`,
               grafana: `Istio Workload Dashboard, ${deploymentName(caller, version)}: outbound requests to ${workloadName(up)} answered 403`,
-              ui: `With ${pair}, run N requests: every answer ${who} gave is partial (502), ${target} failed 403 "RBAC: access denied"; the default version's are whole`,
+              ui: `With ${pair}, run N requests: every answer ${who} gave is partial (502), ${target} failed with 403 (RBAC: access denied, from ${target}'s sidecar); the default version's answers are whole`,
             },
             istio: flavour,
             // Authorization is by identity, not by route: the same policy holds under the Gateway API component.

@@ -14,6 +14,7 @@ import type { PlatformConfig } from '../config/schema';
 import { edgeTransport, roleVersions, servesGrpc } from '../config/facts';
 import { resolveRole } from '../config/settings';
 import { startRole, type RunningRole } from '../role';
+import { CallLimiter } from '../transport/call-limit';
 import { PortInUseError, StartupConfigError } from '../serving/start-errors';
 import { createLogger } from '../telemetry/log';
 import { upstreamsFirst } from './topology-order';
@@ -48,12 +49,11 @@ export interface InProcessOptions {
 
 /**
  * Each calling role's share of this process's fetch cap, so that together they never exceed it: a role whose calls wait in
- * fetch's one queue behind another role's could never answer it (call-limit.ts). Refused when the shares cannot fit.
+ * fetch's one queue behind another role's could never answer it (call-limit.ts). Refused when the shares cannot fit. The
+ * versions of a role share its share (startInProcess).
  */
-export function callBudget(config: PlatformConfig, env: EnvSettings, versions = false): number {
-  const callers = Object.entries(config.services)
-    .filter(([, r]) => r.upstreams.length > 0)
-    .reduce((n, [id]) => n + (versions ? roleVersions(config, id).length : 1), 0);
+export function callBudget(config: PlatformConfig, env: EnvSettings): number {
+  const callers = Object.values(config.services).filter((r) => r.upstreams.length > 0).length;
   if (callers === 0) return env.fetchMaxInFlight;
   const share = env.upstreamMaxInFlight ?? Math.floor(env.fetchMaxInFlight / callers);
   if (share < 1 || share * callers > env.fetchMaxInFlight)
@@ -78,7 +78,9 @@ export async function startInProcess(config: PlatformConfig, { ephemeralPorts, e
   // The caller's URL of an upstream that is already listening: its HTTP port, or its gRPC one for an edge over gRPC.
   const urlFrom = (caller: string, up: string) =>
     edgeTransport(config, caller, up, env.transport) === 'grpc' ? `grpc://127.0.0.1:${roles.get(up)!.grpcPort}` : url(up);
-  const upstreamMaxInFlight = callBudget(config, env, withVersions);
+  const upstreamMaxInFlight = callBudget(config, env);
+  // One per role: its versions call the same upstreams, so sharing cannot make a call wait on a budget its answer needs.
+  const limiters = new Map<string, CallLimiter>();
   const start = async (id: string, version?: string) => {
     const upstreamUrls = Object.fromEntries(config.services[id]!.upstreams.map((up) => [up, urlFrom(id, up)]));
     const grpcPort = ephemeralPorts && servesGrpc(config, id, env.transport) ? 0 : undefined;
@@ -97,7 +99,8 @@ export async function startInProcess(config: PlatformConfig, { ephemeralPorts, e
     const who = `role ${id}${version ? ` version ${version}` : ''}`;
     const log = createLogger(version ? `${id}-${version}` : id, settings.logLevel);
     const backends = createBackends(settings, log, { store, queue });
-    return startRole(settings, config, backends, { log, hostname: '127.0.0.1' }).catch((err: unknown) => {
+    if (!limiters.has(id)) limiters.set(id, new CallLimiter(settings.upstreamMaxInFlight));
+    return startRole(settings, config, backends, { log, hostname: '127.0.0.1', callLimiter: limiters.get(id) }).catch((err: unknown) => {
       if (!(err instanceof PortInUseError)) throw err;
       throw new StartupConfigError(`${err.message}, wanted by ${who} (${settings.name}): is another \`npm start\` running? Stop it first`);
     });
