@@ -64,10 +64,14 @@ async function main(): Promise<void> {
 
   if (!realServers && !flags.processes) {
     // startInProcess closes the roles it started when a later one fails, so a failed start leaves nothing listening.
-    const platform = await startOrExit(WHO, () => startInProcess(config, { env }));
+    const platform = await startOrExit(WHO, () => startInProcess(config, { env, versions: true }));
     log.info('platform up: all roles in one process on embedded backends', {
       edge: `${platform.url(edge)}/api/greeting`,
       roles: Object.fromEntries([...platform.roles].map(([id, r]) => [id, r.port])),
+      ...(platform.versions.length > 0 && {
+        versions: Object.fromEntries(platform.versions.map((v) => [`${v.id}-${v.version}`, v.role.port])),
+        callers: 'call the default versions; choosing between versions is the mesh\'s job',
+      }),
     });
     exitOnSignals(() => platform.stop(), shutdownTimeoutMs, log);
     return;
@@ -80,11 +84,12 @@ async function main(): Promise<void> {
     stdio: 'inherit',
     ownProcessGroups: true,
     transport: env.transport,
+    versions: true,
     onUnexpectedExit: (id, how) => log.error('role exited unexpectedly', { role: id, exit: how }),
   });
   // Roles in their own process groups outlive a platform that dies without stopping them; take them along.
   process.on('exit', () => {
-    for (const role of platform.roles.values()) if (role.child.exitCode === null) role.child.kill('SIGKILL');
+    for (const role of [...platform.roles.values(), ...platform.versions.values()]) if (role.child.exitCode === null) role.child.kill('SIGKILL');
   });
   // Signals are handled from before the first role starts: a Ctrl-C during start-up stops the roles already running.
   exitOnSignals(
@@ -107,6 +112,7 @@ async function main(): Promise<void> {
   const notReady = (await Promise.all([...platform.roles.keys()].map(async (id) => ((await isReady(platform.url(id))) ? [] : [id])))).flat();
   log.info('platform up: one process per role', {
     edge: `${platform.url(edge)}/api/greeting`,
+    ...(platform.versions.size > 0 && { versions: Object.fromEntries([...platform.versions].map(([key, v]) => [key, v.port])) }),
     backends: realServers ? 'real' : 'embedded, per process',
     ...(notReady.length > 0 && { notReadyYet: notReady, why: 'waiting for their database or broker; see /api/ready of each' }),
   });

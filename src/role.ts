@@ -17,6 +17,7 @@ import { createApp, type Handler } from './http/app';
 import { httpClient } from './http/client';
 import { listen, type Listening } from './http/serve';
 import { Lifecycle, type Dependency } from './serving/lifecycle';
+import { ROUTING_HEADER } from './serving/routing-headers';
 import { reportExports } from './telemetry/export-report';
 import type { Logger } from './telemetry/log';
 import { createMetrics } from './telemetry/metrics';
@@ -54,6 +55,11 @@ export interface RoleOptions {
   hostname?: string;
   /** Where spans go instead of ZIPKIN_URL or OTLP (tests); any of them turns tracing on. */
   spanExporter?: SpanExporter;
+  /**
+   * The calls in flight this role may make, when it shares them: the versions of one role in one process do (they call the
+   * same upstreams, so no call of one can wait on a budget its own answer needs). Default: its own, of upstreamMaxInFlight.
+   */
+  callLimiter?: CallLimiter;
 }
 
 /** Retry a failed first connect at this pace (the stores also retry on their own; this covers a connect() that gives up). */
@@ -96,7 +102,7 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
   };
   const base = clients.grpc ? perUpstream((u) => (u.transport === 'grpc' ? clients.grpc! : clients.http)) : clients.http;
   // Each role waits only for its own calls (call-limit.ts): roles sharing a process cannot starve one another.
-  let transport = meteredTransport(limitCalls(base, new CallLimiter(settings.upstreamMaxInFlight)), metrics);
+  let transport = meteredTransport(limitCalls(base, options.callLimiter ?? new CallLimiter(settings.upstreamMaxInFlight)), metrics);
   if (tracing) transport = tracedTransport(transport, tracing);
   const sinks: Sink[] = [];
   if (settings.store) sinks.push(storeSink(need(store, 'store'), settings.store));
@@ -112,7 +118,7 @@ export function buildRole(settings: RoleSettings, config: PlatformConfig, backen
     tracing,
     lifecycle,
     log,
-    edge: settings.edge && { ...settings.edge, topology: topology(config, settings.traceUiUrl) },
+    edge: settings.edge && { ...settings.edge, topology: topology(config, settings.traceUiUrl, ROUTING_HEADER) },
   });
   return { handle, lifecycle, metrics, tracing, store, queue, serveGrpc, closeClients: () => clients.grpc?.close() };
 }

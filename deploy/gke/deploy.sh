@@ -129,6 +129,7 @@ create_backends_secret() {
 }
 
 # An overlay of deploy/gke that only points the image at the one just pushed, so no committed file holds a project or a tag.
+# A version whose config pins a `tag` runs that tag of the same repository: a build pushed before (deploy/README.md).
 apply_manifests() {
   if [ "$DRY_RUN" = 1 ]; then
     printf '+ write %s/kustomization.yaml: resources [../gke], image %s -> %s:%s\n' "$RELEASE_DIR" "$IMAGE_NAME" "$IMAGE" "$TAG"
@@ -143,6 +144,8 @@ images:
   - name: $IMAGE_NAME
     newName: $IMAGE
     newTag: "$TAG"
+  - name: $IMAGE_NAME-pinned
+    newName: $IMAGE
 YAML
   fi
   run kubectl apply -f deploy/gke/namespace.yaml
@@ -151,6 +154,23 @@ YAML
   # HorizontalPodAutoscalers keep owning `replicas` across upgrades, and an immutable-field change is refused, not half-applied.
   run kubectl apply --server-side --field-manager=greeting-mesh --force-conflicts -k "$RELEASE_DIR"
   run kubectl -n "$NAMESPACE" wait deployment -l component=service --for condition=Available --timeout 600s
+  remove_unversioned_workloads
+}
+
+# Before versions, a role's Deployment, PodDisruptionBudget and HorizontalPodAutoscaler were all named service-<id>; now each
+# version has its own, service-<id>-<version>. An apply creates the new ones and leaves the old, whose selector (no version)
+# takes every version's pods: two Deployments and two budgets on each pod, an autoscaler averaging the wrong pods. Once the
+# new Deployments are available, the old objects go. Nothing rendered is named service-<id> but the role's Service and the
+# default version's ServiceAccount (role ids have no '-'), so this deletes only what an older release left; on a cluster
+# that never ran one it finds nothing. The role names are the render's one file per role in deploy/base/generated.
+remove_unversioned_workloads() {
+  local roles kind
+  roles=$(sed -n 's/^  - \(service-[a-z0-9]*\)\.yaml$/\1/p' deploy/base/generated/kustomization.yaml)
+  [ -n "$roles" ] || die "no roles in deploy/base/generated/kustomization.yaml: run npm run render"
+  for kind in deployment poddisruptionbudget horizontalpodautoscaler; do
+    # shellcheck disable=SC2086 # one name per word
+    run kubectl -n "$NAMESPACE" delete "$kind" --ignore-not-found $roles
+  done
 }
 
 print_address() {

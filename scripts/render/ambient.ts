@@ -9,10 +9,17 @@
  *
  * Hand-written beside it (static): the waypoint Gateway, the namespace's labels, the `istio.io/use-waypoint` label on every
  * role's Service.
+ *
+ * Both transports: the waypoint allows the one greeting request of each edge over HTTP and over gRPC, and ztunnel admits the
+ * waypoint on both ports. Which one a pod serves is its env's (the grpc-transport component changes the pods, not these
+ * policies), and a pod answers only the transport it serves, so allowing both grants no other request; the ambient and
+ * grpc-transport components then compose in either order.
  */
 import type { PlatformConfig } from '../../src/config/schema';
-import { HTTP_PORT, INGRESS_PRINCIPAL, PATHS, principal, workloadName } from './layout';
-import { callGraph, callGraphPolicies, edgeRole, INGRESS, type AuthorizationPolicy, type Edge } from './mesh';
+import { GRPC_PORT, HTTP_PORT, principal, workloadName } from './layout';
+import { callerPrincipals, callGraph, callGraphPolicies, edgeRole, greetingOperation, INGRESS, type AuthorizationPolicy, type Edge } from './mesh';
+
+const TRANSPORTS = ['http', 'grpc'] as const;
 
 /** A policy that names what it applies to instead of selecting pods (Istio 1.22+; the model package predates the field). */
 type TargetedPolicy = Omit<AuthorizationPolicy, 'spec'> & {
@@ -22,13 +29,9 @@ type TargetedPolicy = Omit<AuthorizationPolicy, 'spec'> & {
 /** The waypoint Gateway's name (waypoint.yaml); Istio runs it under a ServiceAccount of the same name. */
 export const WAYPOINT = 'waypoint';
 
-function callerPrincipal(from: string): string {
-  return from === INGRESS ? INGRESS_PRINCIPAL : principal(workloadName(from));
-}
-
 /** The same rule as the sidecar policy of this edge (mesh.ts), enforced by the waypoint for the callee's Service. */
-function waypointPolicy(edge: Edge): TargetedPolicy {
-  const from = { from: [{ source: { principals: [callerPrincipal(edge.from)] } }] };
+function waypointPolicy(config: PlatformConfig, edge: Edge): TargetedPolicy {
+  const from = { from: [{ source: { principals: callerPrincipals(config, edge.from) } }] };
   return {
     apiVersion: 'security.istio.io/v1',
     kind: 'AuthorizationPolicy',
@@ -36,16 +39,16 @@ function waypointPolicy(edge: Edge): TargetedPolicy {
     spec: {
       targetRefs: [{ kind: 'Service', group: '', name: workloadName(edge.to) }],
       action: 'ALLOW',
-      rules: [edge.from === INGRESS ? from : { ...from, to: [{ operation: { methods: ['GET'], paths: [PATHS.greeting] } }] }],
+      rules: [edge.from === INGRESS ? from : { ...from, to: TRANSPORTS.map((t) => ({ operation: greetingOperation(t) })) }],
     },
   };
 }
 
 export function waypointPolicies(config: PlatformConfig): TargetedPolicy[] {
-  return callGraph(config).map(waypointPolicy);
+  return callGraph(config).map((edge) => waypointPolicy(config, edge));
 }
 
-/** ztunnel's half, per role: its pods take connections from the waypoint on their port, and from nobody else. */
+/** ztunnel's half, per role: its pods take connections from the waypoint on their ports, and from nobody else. */
 export function ztunnelPolicies(config: PlatformConfig): AuthorizationPolicy[] {
   return Object.keys(config.services).map((id) => ({
     apiVersion: 'security.istio.io/v1',
@@ -54,7 +57,7 @@ export function ztunnelPolicies(config: PlatformConfig): AuthorizationPolicy[] {
     spec: {
       selector: { matchLabels: { app: workloadName(id) } },
       action: 'ALLOW',
-      rules: [{ from: [{ source: { principals: [principal(WAYPOINT)] } }], to: [{ operation: { ports: [String(HTTP_PORT)] } }] }],
+      rules: [{ from: [{ source: { principals: [principal(WAYPOINT)] } }], to: [{ operation: { ports: [String(HTTP_PORT), String(GRPC_PORT)] } }] }],
     },
   }));
 }

@@ -4,7 +4,7 @@
  * of the config: the same config always gives byte-identical files.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import type { PlatformConfig } from '../../src/config/schema';
 import { ambientPatches, waypointPolicies, ztunnelPolicies } from './ambient';
@@ -12,7 +12,11 @@ import { horizontalPodAutoscalers, replicaRemovalPatches } from './autoscaling';
 import { COMPOSE_ENV_EXAMPLE, COMPOSE_FILE, composeEnvExample, composeProject } from './compose';
 import { GENERATED_DIRS, workloadName } from './layout';
 import { backendPolicies, callGraphPolicies, destinationRules, ingressVirtualService, meshVirtualServices } from './mesh';
+import { gatewayApiComponent } from './gateway-api';
 import { grpcTransportComponent } from './grpc-transport';
+import { catalogueIndex, CATALOGUE_FILE } from './scenario-index';
+import { scenarioReadme } from './scenario-readme';
+import { scenarios } from './scenarios';
 import { roleObjects } from './workloads';
 
 const HEADER =
@@ -44,7 +48,7 @@ export function renderFiles(config: PlatformConfig): RenderedFiles {
   directory(files, GENERATED_DIRS.mesh, {
     'virtual-service-ingress.yaml': [ingressVirtualService(config)],
     'virtual-services-all-v1.yaml': meshVirtualServices(config),
-    'destination-rules-all-v1.yaml': destinationRules(config),
+    'destination-rules-all.yaml': destinationRules(config),
     'authorization-policies-call-graph.yaml': callGraphPolicies(config),
   });
   directory(files, GENERATED_DIRS.autoscaling, { 'horizontal-pod-autoscalers.yaml': horizontalPodAutoscalers(config) }, 'Component', {
@@ -52,9 +56,19 @@ export function renderFiles(config: PlatformConfig): RenderedFiles {
   });
   directory(files, GENERATED_DIRS.backendPolicies, { 'authorization-policies-backends.yaml': backendPolicies(config) });
   const grpc = grpcTransportComponent(config);
-  const grpcPatches = { 'deployments-grpc.yaml': grpc.deployments, 'services-grpc.yaml': grpc.services, 'authorization-policies-call-graph-grpc.yaml': grpc.policies };
+  const grpcPatches = { 'deployments-grpc.yaml': grpc.deployments, 'services-grpc.yaml': grpc.services };
   for (const [name, objects] of Object.entries(grpcPatches)) files.set(join(GENERATED_DIRS.grpcTransport, name), yamlDocs(objects));
-  files.set(join(GENERATED_DIRS.grpcTransport, 'kustomization.yaml'), kustomization('Component', { patches: Object.keys(grpcPatches).map((path) => ({ path })) }));
+  // The policies one file each, applied by target: a target that matches nothing is no error, so the component composes with
+  // one that removed them (ambient, whose waypoint policies allow both transports), in either order.
+  const policyPatches = grpc.policies.map((p) => {
+    const path = `authorization-policies-grpc/${p.metadata!.name}.yaml`;
+    files.set(join(GENERATED_DIRS.grpcTransport, path), yamlDocs([p]));
+    return { path, target: { group: 'security.istio.io', kind: p.kind, name: p.metadata!.name } };
+  });
+  files.set(
+    join(GENERATED_DIRS.grpcTransport, 'kustomization.yaml'),
+    kustomization('Component', { patches: [...Object.keys(grpcPatches).map((path) => ({ path })), ...policyPatches] }),
+  );
   // A part of deploy/components/ambient, which includes it (and is what an overlay switches on).
   directory(
     files,
@@ -63,6 +77,21 @@ export function renderFiles(config: PlatformConfig): RenderedFiles {
     'Component',
     { patches: ambientPatches(config) },
   );
+  const gatewayApi = gatewayApiComponent(config);
+  for (const [name, objects] of Object.entries({ ...gatewayApi.resources, ...gatewayApi.patches })) files.set(join(GENERATED_DIRS.gatewayApi, name), yamlDocs(objects));
+  // Each deletion a patch of its own: kustomize v5.5 panics on a second `$patch: delete` in one multi-document patch file.
+  const deletions = gatewayApi.deletions.map((d) => ({ patch: JSON.stringify(d), target: { group: d.apiVersion.split('/')[0], kind: d.kind, name: d.metadata.name } }));
+  files.set(
+    join(GENERATED_DIRS.gatewayApi, 'kustomization.yaml'),
+    kustomization('Component', { resources: Object.keys(gatewayApi.resources), patches: [...deletions, ...Object.keys(gatewayApi.patches).map((path) => ({ path }))] }),
+  );
+  // Scenario files are applied one at a time (scripts/scenario/), so no kustomization lists them.
+  const catalogue = scenarios(config);
+  for (const s of catalogue)
+    for (const flavour of [s.istio, 'cannot' in s.gatewayApi ? undefined : s.gatewayApi])
+      if (flavour && !files.has(flavour.file)) files.set(flavour.file, `${HEADER}# Scenario ${s.id}: ${s.title}. Apply with: npm run scenario -- ${s.id}\n${flavour.objects.map(yaml).join('---\n')}`);
+  files.set(CATALOGUE_FILE, `${JSON.stringify(catalogueIndex(catalogue), null, 2)}\n`);
+  files.set(join(GENERATED_DIRS.scenarios, 'README.md'), scenarioReadme(config, catalogue));
   // Single files in a hand-kept directory (its README, the user's .env): no leftover scan there.
   files.set(COMPOSE_FILE, `${HEADER}# Run: docker compose -f ${COMPOSE_FILE} up --build (see deploy/compose/README.md).\n${yaml(composeProject(config))}`);
   files.set(COMPOSE_ENV_EXAMPLE, composeEnvExample(config));
@@ -78,7 +107,11 @@ export function staleFiles(root: string, files: RenderedFiles): string[] {
   }
   for (const dir of Object.values(GENERATED_DIRS)) {
     if (!existsSync(join(root, dir))) continue;
-    for (const name of readdirSync(join(root, dir))) if (!files.has(join(dir, name))) stale.push(join(dir, name));
+    for (const entry of readdirSync(join(root, dir), { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(dir, relative(join(root, dir), join(entry.parentPath, entry.name)));
+      if (!files.has(path)) stale.push(path);
+    }
   }
   return stale.sort();
 }

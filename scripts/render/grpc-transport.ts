@@ -5,7 +5,7 @@
  * SERVICE_<X>_URL becomes `grpc://service-x:50051`; each call-graph AuthorizationPolicy allows the gRPC method instead of
  * `GET /api/greeting`. Where the config already calls a hop over gRPC, the base has it and the patch changes nothing there.
  */
-import { servesGrpc } from '../../src/config/facts';
+import { deploymentName, roleVersions, servesGrpc } from '../../src/config/facts';
 import type { PlatformConfig } from '../../src/config/schema';
 import { workloadName } from './layout';
 import { callGraphPolicies, type AuthorizationPolicy } from './mesh';
@@ -19,12 +19,15 @@ export interface Patch {
   spec: Record<string, unknown>;
 }
 
-/** Env merges by name and ports by number; the HTTP readiness handler is removed (`null`), as a probe has exactly one. */
-function deploymentPatch(config: PlatformConfig, id: string): Patch {
+/**
+ * One per version's Deployment. Env merges by name and ports by number; the HTTP readiness handler is removed (`null`), as a
+ * probe has exactly one.
+ */
+function deploymentPatch(config: PlatformConfig, id: string, version: string): Patch {
   const grpc = servesGrpc(config, id, 'grpc');
   const container: Record<string, unknown> = { name: 'service', ports: containerPorts(grpc), env: roleEnv(config, id, 'grpc') };
   if (grpc) container.readinessProbe = { ...readinessProbe(true), httpGet: null };
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: workloadName(id) }, spec: { template: { spec: { containers: [container] } } } };
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: deploymentName(id, version) }, spec: { template: { spec: { containers: [container] } } } };
 }
 
 function servicePatch(id: string): Patch {
@@ -41,7 +44,7 @@ export interface GrpcTransportComponent {
 export function grpcTransportComponent(config: PlatformConfig): GrpcTransportComponent {
   const ids = Object.keys(config.services);
   return {
-    deployments: ids.map((id) => deploymentPatch(config, id)),
+    deployments: ids.flatMap((id) => roleVersions(config, id).map((version) => deploymentPatch(config, id, version))),
     services: ids.filter((id) => servesGrpc(config, id, 'grpc')).map(servicePatch),
     policies: callGraphPolicies(config, 'grpc'),
   };

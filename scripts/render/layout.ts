@@ -19,6 +19,12 @@ export const NAMESPACE = 'dev';
 
 /** The image name in the base; Tilt builds it for kind, the GKE script points it at the registry. */
 export const IMAGE = 'greeting-mesh';
+/**
+ * The image of a version whose config pins a `tag`: another name in the base, because kustomize's `images:` retags every
+ * image of a name, and the overlays retag `greeting-mesh` to the build they deploy. The overlays map this name to the same
+ * repository and leave its tag alone.
+ */
+export const PINNED_IMAGE = 'greeting-mesh-pinned';
 
 /** Every pod listens here, whatever its local-platform port in the config. */
 export const HTTP_PORT = 8080;
@@ -82,4 +88,7 @@ export const GENERATED_DIRS = {
   backendPolicies: 'deploy/components/in-cluster-backends/generated',
   grpcTransport: 'deploy/components/grpc-transport/generated',
   ambient: 'deploy/components/ambient/generated',
+  scenarios: 'deploy/istio/scenarios',
+  gatewayApi: 'deploy/components/gateway-api/generated',
+  gatewayApiScenarios: 'deploy/components/gateway-api/scenarios',
 } as const;

@@ -1,24 +1,28 @@
 /**
- * The Istio objects that follow from the config: the ingress route to the edge role, one `v1`-style subset and outlier
- * detection per role, and one AuthorizationPolicy per call-graph edge, so the mesh allows exactly the calls the config makes.
- * The static objects (Gateway, PeerAuthentication STRICT, the deny-by-default policy) are hand-written beside the output.
+ * The Istio objects that follow from the config: the ingress route to the edge role, a subset per version and outlier
+ * detection per role, a route per role to its default version, and one AuthorizationPolicy per call-graph edge, allowing
+ * every version of the caller, so the mesh allows exactly the calls the config makes. The static objects (Gateway,
+ * PeerAuthentication STRICT, the deny-by-default policy) are hand-written beside the output.
  */
 import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import type { IAuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
-import { edgeRole, edgeTransport } from '../../src/config/facts';
+import { edgeRole, edgeTransport, identityName, roleVersions } from '../../src/config/facts';
 import type { PlatformConfig, Transport } from '../../src/config/schema';
 import { GREETING_METHOD } from '../../src/grpc/names';
 import { corsPolicy } from '../../src/http/cors-policy';
 import { GATEWAY, HTTP_PORT, INGRESS_PRINCIPAL, MONGODB, PATHS, RABBITMQ, principal, workloadName } from './layout';
 import { roleVersion, usesMongo, usesRabbitmq } from './workloads';
 
+export { principal };
+
 /** Istio's networking v1 has the same schema as v1beta1 (the newest the model package ships); v1 needs Istio 1.22 or later. */
 type V1<T> = Omit<T, 'apiVersion'> & { apiVersion: 'networking.istio.io/v1' };
 export type DestinationRule = V1<IDestinationRule>;
 export type VirtualService = V1<IVirtualService>;
 export type AuthorizationPolicy = IAuthorizationPolicy;
-type HttpRoute = NonNullable<NonNullable<VirtualService['spec']>['http']>[number];
+export type HttpRoute = NonNullable<NonNullable<VirtualService['spec']>['http']>[number];
+export type TrafficPolicy = NonNullable<NonNullable<DestinationRule['spec']>['trafficPolicy']>;
 type CorsPolicy = NonNullable<HttpRoute['corsPolicy']>;
 
 export interface Edge {
@@ -48,8 +52,9 @@ export function backendGraph(config: PlatformConfig): Edge[] {
   return edges;
 }
 
-function callerPrincipal(from: string): string {
-  return from === INGRESS ? INGRESS_PRINCIPAL : principal(workloadName(from));
+/** Who makes a call of the graph: the ingress gateway, or every version of the calling role, each by its own identity. */
+export function callerPrincipals(config: PlatformConfig, from: string): string[] {
+  return from === INGRESS ? [INGRESS_PRINCIPAL] : roleVersions(config, from).map((v) => principal(identityName(config, from, v)));
 }
 
 /** The edge's own CORS policy (src/http/cors-policy.ts), said in Istio's terms. */
@@ -84,37 +89,46 @@ export function ingressVirtualService(config: PlatformConfig): VirtualService {
   };
 }
 
-/** Pins the traffic inside the mesh to each role's configured version: the place a canary split would go. */
-export function meshVirtualServices(config: PlatformConfig): VirtualService[] {
-  return Object.keys(config.services).map((id) => ({
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'VirtualService',
-    metadata: { name: workloadName(id) },
-    spec: {
-      hosts: [workloadName(id)],
-      http: [{ route: [{ destination: { host: workloadName(id), subset: roleVersion(config, id) } }] }],
-    },
-  }));
+/** A role's VirtualService with the given routes: the one object every routing scenario of that role replaces. */
+export function roleVirtualService(id: string, http: HttpRoute[]): VirtualService {
+  return { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: workloadName(id) }, spec: { hosts: [workloadName(id)], http } };
 }
 
-export function destinationRules(config: PlatformConfig): DestinationRule[] {
-  return Object.keys(config.services).map((id) => ({
+/** A route's destination: one version of a role (a subset its DestinationRule defines), with a share of the traffic. */
+export function toVersion(id: string, version: string, weight?: number) {
+  return { destination: { host: workloadName(id), subset: version }, ...(weight === undefined ? {} : { weight }) };
+}
+
+/** Pins the traffic inside the mesh to each role's default version: the place a canary split goes (scenarios.ts). */
+export function meshVirtualServices(config: PlatformConfig): VirtualService[] {
+  return Object.keys(config.services).map((id) => roleVirtualService(id, [{ route: [toVersion(id, roleVersion(config, id))] }]));
+}
+
+/** A replica that fails five times in a row is taken out for 30 s; at most half the replicas are ever out. */
+export const DEFAULT_TRAFFIC_POLICY: TrafficPolicy = {
+  outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
+};
+
+/** A role's DestinationRule: one subset per version (by its `version` label), whatever the traffic policy. */
+export function roleDestinationRule(config: PlatformConfig, id: string, trafficPolicy: TrafficPolicy = DEFAULT_TRAFFIC_POLICY): DestinationRule {
+  return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'DestinationRule',
     metadata: { name: workloadName(id) },
     spec: {
       host: workloadName(id),
-      trafficPolicy: {
-        // A replica that fails five times in a row is taken out for 30 s; at most half the replicas are ever out.
-        outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
-      },
-      subsets: [{ name: roleVersion(config, id), labels: { version: roleVersion(config, id) } }],
+      trafficPolicy,
+      subsets: roleVersions(config, id).map((version) => ({ name: version, labels: { version } })),
     },
-  }));
+  };
+}
+
+export function destinationRules(config: PlatformConfig): DestinationRule[] {
+  return Object.keys(config.services).map((id) => roleDestinationRule(config, id));
 }
 
 /** The one request a role makes of another, as the mesh sees it over each transport. */
-function greetingOperation(transport: Transport) {
+export function greetingOperation(transport: Transport) {
   return transport === 'grpc' ? { methods: ['POST'], paths: [GREETING_METHOD] } : { methods: ['GET'], paths: [PATHS.greeting] };
 }
 
@@ -132,9 +146,9 @@ export function callGraphPolicies(config: PlatformConfig, everyHop?: Transport):
       action: 'ALLOW',
       rules: [
         edge.from === INGRESS
-          ? { from: [{ source: { principals: [callerPrincipal(edge.from)] } }] }
+          ? { from: [{ source: { principals: callerPrincipals(config, edge.from) } }] }
           : {
-              from: [{ source: { principals: [callerPrincipal(edge.from)] } }],
+              from: [{ source: { principals: callerPrincipals(config, edge.from) } }],
               to: [{ operation: greetingOperation(edgeTransport(config, edge.from, edge.to, everyHop)) }],
             },
       ],
@@ -155,7 +169,7 @@ export function backendPolicies(config: PlatformConfig): AuthorizationPolicy[] {
         action: 'ALLOW',
         rules: [
           {
-            from: [{ source: { principals: [callerPrincipal(edge.from)] } }],
+            from: [{ source: { principals: callerPrincipals(config, edge.from) } }],
             to: [{ operation: { ports: [String(backend.port)] } }],
           },
         ],

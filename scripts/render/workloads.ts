@@ -1,6 +1,7 @@
 /**
- * The Kubernetes objects of one role: its ServiceAccount (its mesh identity), its Service, its Deployment, with exactly the
- * environment that role needs and nothing it does not, and its PodDisruptionBudget.
+ * The Kubernetes objects of one role: its one Service, and per version a Deployment (with exactly the environment that role
+ * needs and nothing it does not), its PodDisruptionBudget and its ServiceAccount (its mesh identity; the default version's is
+ * the role's own).
  */
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IService } from 'kubernetes-models/v1/Service';
@@ -8,7 +9,17 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IIoK8sApiCoreV1Probe as Probe } from 'kubernetes-models/v1/Probe';
-import { backendNeeds, edgeTransport, roleReplicas, roleVersion, servesGrpc } from '../../src/config/facts';
+import {
+  backendNeeds,
+  deploymentName,
+  edgeTransport,
+  identityName,
+  roleReplicas,
+  roleVersion,
+  roleVersions,
+  servesGrpc,
+  versionFacts,
+} from '../../src/config/facts';
 import type { PlatformConfig, Transport } from '../../src/config/schema';
 import {
   BACKENDS_SECRET,
@@ -20,6 +31,7 @@ import {
   IMAGE,
   MONGO_SECRET_KEY,
   PATHS,
+  PINNED_IMAGE,
   RABBITMQ_SECRET_KEY,
   RUN_AS_USER,
   upstreamEnvName,
@@ -31,7 +43,7 @@ import {
 /** Seconds the pod gets past the app's own drain and shutdown budget, for the process to exit and the kubelet to notice. */
 const GRACE_MARGIN_SECONDS = 5;
 
-export { roleReplicas, roleVersion };
+export { deploymentName, identityName, roleReplicas, roleVersion, roleVersions };
 
 export function usesMongo(config: PlatformConfig, id: string): boolean {
   return backendNeeds(config.services[id]!).store;
@@ -41,13 +53,22 @@ export function usesRabbitmq(config: PlatformConfig, id: string): boolean {
   return backendNeeds(config.services[id]!).queue;
 }
 
-export function podLabels(config: PlatformConfig, id: string): Record<string, string> {
-  return { app: workloadName(id), version: roleVersion(config, id), component: COMPONENT_LABEL };
+export function podLabels(config: PlatformConfig, id: string, version = roleVersion(config, id)): Record<string, string> {
+  return { app: workloadName(id), version, component: COMPONENT_LABEL };
 }
 
-/** What the Service and the Deployment select: not the version, so a second version's pods join the same Service. */
+/** What the role's Service selects: not the version, so every version's pods are behind the one Service. */
 export function selectorLabels(id: string): Record<string, string> {
   return { app: workloadName(id), component: COMPONENT_LABEL };
+}
+
+/**
+ * What one version's Deployment and PodDisruptionBudget select: the version too, so no pod is ever claimed by two Deployments
+ * (an autoscaler reads its target's selector: without the version, v1's would average v2's pods in) or covered by two
+ * budgets (the eviction API refuses to evict such a pod at all).
+ */
+export function versionSelectorLabels(id: string, version: string): Record<string, string> {
+  return { ...selectorLabels(id), version };
 }
 
 /** How long SIGTERM to SIGKILL must be: the drain delay plus the in-flight budget, plus a margin. */
@@ -55,20 +76,26 @@ export function shutdownSeconds(config: PlatformConfig): number {
   return Math.ceil((config.defaults.drainDelayMs + config.defaults.shutdownTimeoutMs) / 1000);
 }
 
-/** `everyHop`: render as if every call went over this transport (the grpc-transport component's objects). */
-export function roleObjects(
-  config: PlatformConfig,
-  id: string,
-  everyHop?: Transport,
-): [IServiceAccount, IService, IDeployment, IPodDisruptionBudget] {
-  return [serviceAccount(id), service(id, servesGrpc(config, id, everyHop)), deployment(config, id, everyHop), disruptionBudget(id)];
+/**
+ * The role's Service, then per version (the default first) its ServiceAccount, Deployment and PodDisruptionBudget.
+ * `everyHop`: render as if every call went over this transport (the grpc-transport component's objects).
+ */
+export function roleObjects(config: PlatformConfig, id: string, everyHop?: Transport): (IServiceAccount | IService | IDeployment | IPodDisruptionBudget)[] {
+  return [
+    service(id, servesGrpc(config, id, everyHop)),
+    ...roleVersions(config, id).flatMap((version) => [
+      serviceAccount(config, id, version),
+      deployment(config, id, version, everyHop),
+      disruptionBudget(id, version),
+    ]),
+  ];
 }
 
-function serviceAccount(id: string): IServiceAccount {
+function serviceAccount(config: PlatformConfig, id: string, version: string): IServiceAccount {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: { name: workloadName(id), labels: selectorLabels(id) },
+    metadata: { name: identityName(config, id, version), labels: versionSelectorLabels(id, version) },
     // The app never calls the Kubernetes API; Istio mounts its own token for the sidecar.
     automountServiceAccountToken: false,
   };
@@ -95,12 +122,13 @@ function service(id: string, grpc: boolean): IService {
  * count the HPA picks, and never blocks a drain of a role running one replica. A pod that is not ready serves nothing, so
  * evicting it costs nothing: AlwaysAllow keeps a crash-looping pod from stalling an upgrade.
  */
-function disruptionBudget(id: string): IPodDisruptionBudget {
+function disruptionBudget(id: string, version: string): IPodDisruptionBudget {
+  const labels = versionSelectorLabels(id, version);
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
-    metadata: { name: workloadName(id), labels: selectorLabels(id) },
-    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(id) }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+    metadata: { name: deploymentName(id, version), labels },
+    spec: { maxUnavailable: 1, selector: { matchLabels: labels }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
   };
 }
 
@@ -150,24 +178,30 @@ export function containerPorts(grpc: boolean) {
   return grpc ? [http, { name: GRPC_PORT_NAME, containerPort: GRPC_PORT, protocol: 'TCP' as const }] : [http];
 }
 
-function deployment(config: PlatformConfig, id: string, everyHop?: Transport): IDeployment {
-  const role = config.services[id]!;
+/** The image a version runs: the one the overlays build or push, or the build its `tag` pins (deploy/README.md). */
+export function versionImage(config: PlatformConfig, id: string, version: string): string {
+  const tag = versionFacts(config, id, version).tag;
+  return tag === undefined ? IMAGE : `${PINNED_IMAGE}:${tag}`;
+}
+
+function deployment(config: PlatformConfig, id: string, version: string, everyHop?: Transport): IDeployment {
   const grpc = servesGrpc(config, id, everyHop);
-  const resources = role.resources ?? config.defaults.resources;
+  const facts = versionFacts(config, id, version);
+  const resources = facts.resources;
   const shutdown = shutdownSeconds(config);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: workloadName(id), labels: podLabels(config, id) },
+    metadata: { name: deploymentName(id, version), labels: podLabels(config, id, version) },
     spec: {
-      replicas: roleReplicas(config, id),
+      replicas: facts.replicas,
       revisionHistoryLimit: 3,
-      selector: { matchLabels: selectorLabels(id) },
+      selector: { matchLabels: versionSelectorLabels(id, version) },
       // A new pod must be ready before an old one leaves, so a rollout never drops capacity below the replica count.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
         metadata: {
-          labels: podLabels(config, id),
+          labels: podLabels(config, id, version),
           annotations: {
             'prometheus.io/scrape': 'true',
             'prometheus.io/port': String(HTTP_PORT),
@@ -181,7 +215,7 @@ function deployment(config: PlatformConfig, id: string, everyHop?: Transport): I
           },
         },
         spec: {
-          serviceAccountName: workloadName(id),
+          serviceAccountName: identityName(config, id, version),
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: shutdown + GRACE_MARGIN_SECONDS,
           securityContext: {
@@ -194,7 +228,7 @@ function deployment(config: PlatformConfig, id: string, everyHop?: Transport): I
           containers: [
             {
               name: 'service',
-              image: IMAGE,
+              image: versionImage(config, id, version),
               imagePullPolicy: 'IfNotPresent',
               ports: containerPorts(grpc),
               env: roleEnv(config, id, everyHop),

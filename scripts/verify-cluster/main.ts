@@ -1,10 +1,11 @@
 /**
  * The cluster gate (`npm run verify:cluster`): the cluster files meet the real programs that consume them.
  *
- *   kube-apiserver  every overlay, alone and with each component it lacks, server-side applied for real, read back, and upgraded from the
- *                   previous version; Istio's CRDs and install (no webhooks) applied first
- *   istioctl        the IstioOperator files through manifest generation, every rendered set through `validate` and
- *                   `analyze` (offline, with the generated install beside it)
+ *   kube-apiserver  every overlay, alone, with each component it lacks and with all of them, server-side applied for real,
+ *                   read back, and upgraded from the previous version; every scenario applied over its set and undone;
+ *                   Istio's CRDs and install (no webhooks) and Gateway API's CRDs applied first
+ *   istioctl        the IstioOperator files through manifest generation, every rendered set and every scenario (over its
+ *                   set) through `validate` and `analyze` (offline, with the generated install beside it)
  *   tilt            the Tiltfile through Tilt's own loader, in both modes
  *
  * Prints one line per check (and one per finding under a failed check) and exits 1 on any finding, 2 when it cannot run.
@@ -21,16 +22,17 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { checkAdmission } from './checks/admission';
-import { installIstio, installIstioCrds } from './checks/istio-install';
+import { installGatewayApiCrds, installIstio, installIstioCrds } from './checks/istio-install';
 import { checkAnalyze, checkValidate } from './checks/istio';
 import { checkApply } from './checks/kubernetes';
+import { checkScenarioApplies } from './checks/scenarios';
 import { checkTiltfile, tiltTree } from './checks/tilt';
 import { checkUpgrade } from './checks/upgrade';
 import { startCluster, type Cluster } from './cluster';
 import { format, type CheckResult } from './findings';
 import { interfaces, isolated, reexecIsolated } from './isolate';
 import { inPool, run } from './processes';
-import { renderedSets, type RenderedSet } from './render';
+import { renderedSets, scenarioFiles, scenarioSets, type RenderedSet } from './render';
 import { ToolMissing, findTools, type Tools } from './tools';
 
 const REPOSITORY = resolve(import.meta.dir, '../..');
@@ -79,6 +81,7 @@ async function checkRoot(tools: Tools, cluster: Cluster, root: string, index: nu
   const istio = await installIstio(tools, cluster, root, join(work, 'istio'));
   const results: CheckResult[] = [...istio.results];
   const sets = renderedSets(root, tools.kustomize, join(work, 'sets'), `v${index}`);
+  const scenarios = scenarioSets(join(work, 'sets'), sets);
   const previous = previousTree(root, options.upgradeFrom, join(work, 'previous'));
   let before: RenderedSet[] = [];
   try {
@@ -92,13 +95,16 @@ async function checkRoot(tools: Tools, cluster: Cluster, root: string, index: nu
   const offline = inPool(
     [
       ...sets.map((set) => () => checkValidate(tools, set, root)),
-      ...sets.map((set) => () => checkAnalyze(tools, set, istio, root)),
+      // validate reads each object alone, so the scenario files need one run per flavour, not one per scenario.
+      ...scenarioFiles(scenarios, join(work, 'scenario-files')).map((set) => () => checkValidate(tools, set, root)),
+      ...[...sets, ...scenarios].map((set) => () => checkAnalyze(tools, set, istio, root)),
       () => checkTiltfile(tools, cluster, tree, 'image', root),
       () => checkTiltfile(tools, cluster, tree, 'live', root),
     ],
     2,
   );
   for (const set of sets) results.push(await checkApply(cluster, set, root));
+  results.push(...(await checkScenarioApplies(cluster, scenarios, root)));
   for (const set of sets.filter((s) => s.shipped)) {
     const old = before.find((s) => s.shipped && s.overlay === set.overlay);
     if (old) results.push(await checkUpgrade(cluster, old, set, previous.label, root));
@@ -127,6 +133,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`ok   kube-apiserver ${tools.versions['kube-apiserver']} on ${cluster.client.server}, ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     report(await checkAdmission(cluster, REPOSITORY));
     report(await installIstioCrds(tools, cluster, REPOSITORY));
+    report(await installGatewayApiCrds(tools, cluster, REPOSITORY));
     for (const [i, root] of options.roots.entries()) {
       for (const r of await checkRoot(tools, cluster, root, i, options, join(work, `root-${i}`))) report(r);
     }

@@ -56,6 +56,33 @@ export const ChaosOptions = t.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A version's name: its pods' `version` label (what Istio's subsets and Kiali read), and part of object names
+ * (`service-<id>-<version>`: Deployments, ServiceAccounts, the Gateway API component's per-version Services), so it must be a
+ * DNS label short enough for both: lowercase letters, digits and `-`, starting with a letter, at most 30 characters.
+ */
+const VERSION_PATTERN = '^[a-z]([-a-z0-9]{0,28}[a-z0-9])?$';
+export const VersionName = t.String({ pattern: VERSION_PATTERN });
+
+/** What one more version of a role changes from the role's own fields (which are its default version). */
+export const VersionOptions = t.Object(
+  {
+    greeting: t.Optional(t.String({ minLength: 1 })),
+    /** Field by field over the role's own chaos: `{"latencyMs": 300}` keeps the role's error rate. */
+    chaos: t.Optional(t.Partial(ChaosOptions)),
+    replicas: t.Optional(t.Integer({ minimum: 0, maximum: 100 })),
+    resources: t.Optional(Resources),
+    /** The image tag this version runs, when it is another build than the one the overlays deploy (deploy/README.md). */
+    tag: t.Optional(t.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' })),
+    /** Its port in the local platform (default: the role's port + 100 for its first extra version, + 200 for the next, ...). */
+    port: t.Optional(t.Integer({ minimum: 1, maximum: 65535 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The fields a version may set: everything else (upstreams, store, edge, ...) is the role's, the same in every version. */
+export const VERSION_FIELDS = Object.keys(VersionOptions.properties);
+
 /** How a role is called: HTTP/1.1 with JSON (the original's REST variant), or gRPC over HTTP/2 (its protobuf-grpc variant). */
 export const Transport = t.Union([t.Literal('http'), t.Literal('grpc')]);
 
@@ -65,7 +92,13 @@ export const RoleConfig = t.Object(
     greeting: t.String({ minLength: 1 }),
     /** The port of this role in the local platform; in the cluster every pod listens on 8080 (PORT). */
     port: t.Integer({ minimum: 1, maximum: 65535 }),
-    version: t.Optional(t.String({ minLength: 1 })),
+    /** The name of the version the role's own fields describe (default: defaults.version). */
+    version: t.Optional(VersionName),
+    /**
+     * More versions of this role, each by what it changes: every version is a Deployment of its own in the cluster (label
+     * `version`), behind the role's one Service, and a process of its own in the local platform.
+     */
+    versions: t.Optional(t.Record(VersionName, VersionOptions, { additionalProperties: false })),
     /** Role ids called on every greeting, in this order in the answer. */
     upstreams: t.Array(t.String({ minLength: 1 }), { default: [] }),
     /** How its callers call this role (default: defaults.transport). */
@@ -91,7 +124,7 @@ export const RoleConfig = t.Object(
 
 export const Defaults = t.Object(
   {
-    version: t.String({ minLength: 1, default: 'v1' }),
+    version: t.String({ pattern: VERSION_PATTERN, default: 'v1' }),
     /** How roles are called unless a role or an edge says otherwise. */
     transport: t.Union([t.Literal('http'), t.Literal('grpc')], { default: 'http' }),
     upstreamTimeoutMs: t.Integer({ minimum: 1, default: 10000 }),
@@ -124,6 +157,8 @@ export type RoleConfig = Static<typeof RoleConfig>;
 export type PlatformConfig = Static<typeof PlatformConfig>;
 export type EdgeOptions = Static<typeof EdgeOptions>;
 export type ChaosOptions = Static<typeof ChaosOptions>;
+export type VersionOptions = Static<typeof VersionOptions>;
+export type Resources = Static<typeof Resources>;
 export type Transport = Static<typeof Transport>;
 export type PublishOptions = Static<typeof PublishOptions>;
 export type ConsumeOptions = Static<typeof ConsumeOptions>;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import embeddedConfig from '../../config/services.json';
 import type { EnvSettings, LogLevel } from './env';
 import type { OtlpSettings, PropagatorName } from './otel-env';
-import { localGrpcPort, localUpstreamUrl, servesGrpc, transportOfUrl } from './facts';
+import { localGrpcPort, localUpstreamUrl, roleVersion, roleVersions, servesGrpc, transportOfUrl, versionFacts } from './facts';
 import type { ChaosOptions, ConsumeOptions, EdgeOptions, PlatformConfig, PublishOptions, StoreTarget, Transport } from './schema';
 import { ConfigError, parseConfig, validateConfig } from './validate';
 
@@ -90,18 +90,35 @@ export function pickRole(config: PlatformConfig, env: EnvSettings, file: string)
   ]);
 }
 
+/**
+ * The version this process runs: SERVICE_VERSION (a pod's `version` label), else the role's default. A role that declares
+ * versions runs only one of them: an unknown name is refused rather than run as the default, because the pod would report a
+ * version no route and no Deployment of the config knows. A role that declares none takes any name, as it always has.
+ */
+function pickVersion(config: PlatformConfig, id: string, env: EnvSettings): string {
+  const version = env.version ?? roleVersion(config, id);
+  const known = roleVersions(config, id);
+  if (config.services[id]!.versions && !known.includes(version))
+    throw new ConfigError([
+      { file: 'environment', path: 'SERVICE_VERSION', reason: `'${version}' is not a version of role '${id}': the config declares ${known.join(', ')}` },
+    ]);
+  return version;
+}
+
 export function resolveRole(config: PlatformConfig, id: string, env: EnvSettings): RoleSettings {
   const role = config.services[id]!;
   const d = config.defaults;
   const queueName = env.queueName;
+  const version = pickVersion(config, id, env);
+  const own = versionFacts(config, id, roleVersions(config, id).includes(version) ? version : roleVersion(config, id));
   const settings: RoleSettings = {
     id,
     name: env.serviceName ?? role.name,
-    greeting: env.greeting ?? role.greeting,
-    port: env.port ?? role.port,
-    version: env.version ?? role.version ?? d.version,
+    greeting: env.greeting ?? own.greeting,
+    port: env.port ?? own.port,
+    version,
     logLevel: env.logLevel,
-    grpcPort: env.grpcPort ?? (servesGrpc(config, id, env.transport) ? localGrpcPort(config, id) : undefined),
+    grpcPort: env.grpcPort ?? (servesGrpc(config, id, env.transport) ? localGrpcPort(config, id, own.version) : undefined),
     upstreams: role.upstreams.map((up) => {
       const url = env.upstreamUrls[up] ?? localUpstreamUrl(config, id, up, env.transport);
       return { id: up, name: config.services[up]!.name, url, transport: transportOfUrl(url) };
@@ -118,8 +135,8 @@ export function resolveRole(config: PlatformConfig, id: string, env: EnvSettings
       greetingShape: env.greetingShape ?? role.edge.greetingShape,
     },
     chaos: {
-      latencyMs: env.chaosLatencyMs ?? role.chaos?.latencyMs ?? 0,
-      errorRate: env.chaosErrorRate ?? role.chaos?.errorRate ?? 0,
+      latencyMs: env.chaosLatencyMs ?? own.chaos.latencyMs,
+      errorRate: env.chaosErrorRate ?? own.chaos.errorRate,
     },
     mongoUrl: env.mongoUrl,
     rabbitmqUrl: env.rabbitmqUrl,

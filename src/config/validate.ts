@@ -3,9 +3,9 @@
  * so a bad edit is fixed in one round instead of one error per start.
  */
 import { Value } from '@sinclair/typebox/value';
-import { localGrpcPort } from './facts';
+import { localGrpcPort, roleVersion, versionFacts } from './facts';
 import { originProblem } from './origins';
-import { PlatformConfig, RoleConfig } from './schema';
+import { PlatformConfig, RoleConfig, VERSION_FIELDS } from './schema';
 
 export interface ConfigProblem {
   file: string;
@@ -65,7 +65,7 @@ export function validateConfig(raw: unknown, file: string): PlatformConfig {
   const schemaProblems = [...Value.Errors(PlatformConfig, value)].map((e) => ({
     file,
     path: e.path,
-    reason: e.message,
+    reason: versionFieldProblem(e.path) ?? e.message,
   }));
   if (schemaProblems.length > 0) throw new ConfigError(dedupe(schemaProblems));
   const config = value as PlatformConfig;
@@ -86,12 +86,17 @@ function withDefaults(raw: unknown): unknown {
 
 type Problem = Omit<ConfigProblem, 'file'>;
 
+/** A field a version cannot change (`upstreams`, `store`, ...) says so, instead of TypeBox's bare "Unexpected property". */
+function versionFieldProblem(path: string): string | undefined {
+  const field = /^\/services\/[^/]+\/versions\/[^/]+\/([^/]+)$/.exec(path)?.[1];
+  if (field === undefined || VERSION_FIELDS.includes(field)) return undefined;
+  return `'${field}' is the role's, the same in all its versions: a version may set only ${VERSION_FIELDS.join(', ')}`;
+}
+
 function topologyProblems(config: PlatformConfig): Problem[] {
   const problems: Problem[] = [];
   const services = config.services;
   const ids = Object.keys(services);
-  const portOwner = new Map<number, string>();
-  const clashing = new Set<string>();
   const nameOwner = new Map<string, string>();
   const published = new Set(ids.flatMap((id) => (services[id]!.publish ? [services[id]!.publish!.queue] : [])));
 
@@ -104,16 +109,14 @@ function topologyProblems(config: PlatformConfig): Problem[] {
       if (seen.has(up)) problems.push({ path: `${at}/upstreams/${i}`, reason: `upstream '${up}' is listed twice` });
       seen.add(up);
     });
-    const portUser = portOwner.get(role.port);
-    if (portUser) {
-      problems.push({ path: `${at}/port`, reason: `port ${role.port} is already used by role '${portUser}'` });
-      clashing.add(id);
-    } else portOwner.set(role.port, id);
     for (const up of Object.keys(role.upstreamTransport ?? {}))
       if (!role.upstreams.includes(up)) problems.push({ path: `${at}/upstreamTransport/${up}`, reason: `'${up}' is not an upstream of this role` });
     const nameUser = nameOwner.get(role.name);
     if (nameUser) problems.push({ path: `${at}/name`, reason: `name '${role.name}' is already used by role '${nameUser}'` });
     else nameOwner.set(role.name, id);
+    const defaultVersion = roleVersion(config, id);
+    if (role.versions && defaultVersion in role.versions)
+      problems.push({ path: `${at}/versions/${defaultVersion}`, reason: `'${defaultVersion}' is this role's default version, described by the role's own fields: list only its other versions here` });
     role.edge?.allowedOrigins.forEach((origin, i) => {
       const problem = originProblem(origin);
       if (problem) problems.push({ path: `${at}/edge/allowedOrigins/${i}`, reason: problem });
@@ -124,15 +127,7 @@ function topologyProblems(config: PlatformConfig): Problem[] {
       problems.push({ path: `${at}/consume/queue`, reason: `no role publishes to queue '${role.consume.queue}'` });
   }
 
-  // Every gRPC port after every HTTP port: a role called over gRPC listens on both. A role whose HTTP port clashed already
-  // has its derived gRPC port clash too; that is not a second problem.
-  for (const id of ids) {
-    if (clashing.has(id) && services[id]!.grpcPort === undefined) continue;
-    const grpc = localGrpcPort(config, id);
-    const user = portOwner.get(grpc);
-    if (user) problems.push({ path: `/services/${id}/grpcPort`, reason: `gRPC port ${grpc} is already used by role '${user}'` });
-    else portOwner.set(grpc, id);
-  }
+  problems.push(...portProblems(config));
 
   const edges = ids.filter((id) => services[id]!.edge !== undefined);
   if (edges.length !== 1)
@@ -143,6 +138,41 @@ function topologyProblems(config: PlatformConfig): Problem[] {
 
   for (const cycle of findCycles(config)) {
     problems.push({ path: `/services/${cycle[0]}/upstreams`, reason: `call graph has a cycle: ${cycle.join(' -> ')}` });
+  }
+  return problems;
+}
+
+/**
+ * Every port the local platform may open is one listener's: each role's and each extra version's HTTP port, then their gRPC
+ * ports (any role serves gRPC beside HTTP once `--transport grpc` has every hop call over it, and so do its versions). A
+ * listener whose HTTP port clashed has its derived gRPC port clash too; that is not a second problem.
+ */
+function portProblems(config: PlatformConfig): Problem[] {
+  const problems: Problem[] = [];
+  const owner = new Map<number, string>();
+  const clashing = new Set<string>();
+  const listeners = Object.entries(config.services).flatMap(([id, role]) => [
+    { id, version: undefined as string | undefined, at: `/services/${id}`, who: `role '${id}'` },
+    // A version named like the default is refused already; it is the role's own listener, not another one.
+    ...Object.keys(role.versions ?? {})
+      .filter((v) => v !== roleVersion(config, id))
+      .map((v) => ({ id, version: v, at: `/services/${id}/versions/${v}`, who: `role '${id}' version '${v}'` })),
+  ]);
+  for (const l of listeners) {
+    const port = versionFacts(config, l.id, l.version).port;
+    const user = owner.get(port);
+    if (user) {
+      problems.push({ path: `${l.at}/port`, reason: `port ${port} is already used by ${user}` });
+      clashing.add(l.at);
+    } else owner.set(port, l.who);
+  }
+  for (const l of listeners) {
+    const explicit = l.version === undefined && config.services[l.id]!.grpcPort !== undefined;
+    if (clashing.has(l.at) && !explicit) continue;
+    const grpc = localGrpcPort(config, l.id, l.version);
+    const user = owner.get(grpc);
+    if (user) problems.push({ path: `${l.at}/${l.version === undefined ? 'grpcPort' : 'port'}`, reason: `gRPC port ${grpc} is already used by ${user}` });
+    else owner.set(grpc, l.who);
   }
   return problems;
 }

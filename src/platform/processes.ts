@@ -1,17 +1,20 @@
 /**
  * The platform as one OS process per role: what the cluster runs, on localhost. Used when real MongoDB/RabbitMQ URLs are
  * given (the queue then joins processes), by the end-to-end tests, and by the benchmark. Every role gets the env a pod would
- * get: ROLE, PORT, and SERVICE_<X>_URL for each upstream.
+ * get: ROLE, PORT, and SERVICE_<X>_URL for each upstream. With `versions`, each extra version of a role is a process of its
+ * own too (SERVICE_VERSION, its own port); callers call the default versions, as routing between versions is the mesh's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { edgeTransport, localGrpcPort, servesGrpc, upstreamEnvName } from '../config/facts';
+import { deploymentName, edgeTransport, localGrpcPort, roleVersions, servesGrpc, upstreamEnvName, versionFacts } from '../config/facts';
 import type { PlatformConfig, Transport } from '../config/schema';
 import { StartupConfigError } from '../serving/start-errors';
 import { upstreamsFirst } from './topology-order';
 
 export interface RoleProcess {
   id: string;
+  /** Set for an extra version; the default version's process has none. */
+  version?: string;
   port: number;
   child: ChildProcess;
   /** Resolves with the exit code (or the signal's name) when the process ends. */
@@ -38,6 +41,8 @@ export interface ProcessPlatformOptions {
   onUnexpectedExit?: (id: string, how: number | string) => void;
   /** Every hop over this transport, whatever the config says (`npm start -- --transport grpc`). */
   transport?: Transport;
+  /** Also run every extra version of each role, each a process on its own port (`npm start -- --processes` does). */
+  versions?: boolean;
 }
 
 /**
@@ -61,6 +66,8 @@ function canListen(port: number): Promise<boolean> {
 
 export class ProcessPlatform {
   readonly roles = new Map<string, RoleProcess>();
+  /** The extra versions' processes, by their Deployment's name (`service-h-v2`). */
+  readonly versions = new Map<string, RoleProcess>();
   readonly ports = new Map<string, number>();
   /** The gRPC port of each role some caller calls over gRPC. */
   readonly grpcPorts = new Map<string, number>();
@@ -74,6 +81,12 @@ export class ProcessPlatform {
 
   url(id: string): string {
     return `http://127.0.0.1:${this.ports.get(id)}`;
+  }
+
+  /** Where one version of a role answers; the default version's is url(id). */
+  versionUrl(id: string, version: string): string {
+    const extra = this.versions.get(deploymentName(id, version));
+    return extra ? `http://127.0.0.1:${extra.port}` : this.url(id);
   }
 
   /**
@@ -91,8 +104,20 @@ export class ProcessPlatform {
       this.ports.set(id, await take(id, this.config.services[id]!.port));
       if (servesGrpc(this.config, id, this.options.transport)) this.grpcPorts.set(id, await take(id, localGrpcPort(this.config, id)));
     }
+    const extra: { id: string; version: string; port: number; grpcPort?: number }[] = [];
+    if (this.options.versions)
+      for (const id of Object.keys(this.config.services))
+        for (const version of roleVersions(this.config, id).slice(1)) {
+          const port = await take(id, versionFacts(this.config, id, version).port);
+          const grpcPort = servesGrpc(this.config, id, this.options.transport) ? await take(id, localGrpcPort(this.config, id, version)) : undefined;
+          extra.push({ id, version, port, grpcPort });
+        }
     for (const id of upstreamsFirst(this.config)) this.spawnRole(id);
-    await Promise.all([...this.roles.keys()].map((id) => this.waitFor(id, until, timeoutMs)));
+    for (const v of extra) this.spawnVersion(v.id, v.version, v.port, v.grpcPort);
+    await Promise.all([
+      ...[...this.roles.keys()].map((id) => this.waitFor(id, until, timeoutMs)),
+      ...[...this.versions.keys()].map((key) => this.waitFor(key, until, timeoutMs)),
+    ]);
   }
 
   /** The env a pod of this role gets from its manifest, with cluster DNS names replaced by localhost ports. */
@@ -107,20 +132,37 @@ export class ProcessPlatform {
   }
 
   spawnRole(id: string): RoleProcess {
+    const role = this.spawnProcess(id, id, this.envFor(id), this.ports.get(id)!);
+    this.roles.set(id, role);
+    return role;
+  }
+
+  /** An extra version: its role's env, with its own version and ports. */
+  private spawnVersion(id: string, version: string, port: number, grpcPort?: number): RoleProcess {
+    const env: Record<string, string> = { ...this.envFor(id), SERVICE_VERSION: version, PORT: String(port) };
+    if (grpcPort !== undefined) env.GRPC_PORT = String(grpcPort);
+    const key = deploymentName(id, version);
+    const role = { ...this.spawnProcess(key, id, env, port), version };
+    this.versions.set(key, role);
+    return role;
+  }
+
+  /** `key`: the role id, or an extra version's Deployment name; what output, stops and waits are kept under. */
+  private spawnProcess(key: string, id: string, roleEnv: Record<string, string>, port: number): RoleProcess {
     const [cmd, ...args] = this.options.command;
     const child = spawn(cmd!, args, {
-      env: { ...process.env, ...this.envFor(id) },
+      env: { ...process.env, ...roleEnv },
       stdio: this.options.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
       detached: this.options.ownProcessGroups ?? false,
     });
     const lines: string[] = [];
-    this.output.set(id, lines);
+    this.output.set(key, lines);
     const collect = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean));
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     const exited = new Promise<number | string>((resolve) => {
       const ended = (how: number | string) => {
-        if (!this.stopping.has(id)) this.options.onUnexpectedExit?.(id, how);
+        if (!this.stopping.has(key)) this.options.onUnexpectedExit?.(key, how);
         resolve(how);
       };
       child.once('exit', (code, signal) => ended(code ?? signal ?? 'unknown'));
@@ -130,25 +172,27 @@ export class ProcessPlatform {
         ended((err as NodeJS.ErrnoException).code ?? 'spawn failed');
       });
     });
-    const role = { id, port: this.ports.get(id)!, child, exited };
-    this.roles.set(id, role);
-    return role;
+    return { id, port, child, exited };
   }
 
   waitReady(id: string, timeoutMs = 15_000): Promise<void> {
     return this.waitFor(id, 'ready', timeoutMs);
   }
 
-  /** Polls the role's readiness (or liveness) probe; a role that exits meanwhile fails the wait at once, with its last words. */
+  /**
+   * Polls the role's readiness (or liveness) probe; a role that exits meanwhile fails the wait at once, with its last words.
+   * `id`: a role id, or an extra version's Deployment name.
+   */
   async waitFor(id: string, until: 'ready' | 'live', timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const role = this.roles.get(id)!;
+    const role = this.roles.get(id) ?? this.versions.get(id)!;
+    const base = `http://127.0.0.1:${role.port}`;
     let exit: number | string | undefined;
     void role.exited.then((how) => (exit = how));
     const probe = until === 'ready' ? '/api/ready' : '/api/health';
     while (Date.now() < deadline && exit === undefined) {
       try {
-        const response = await fetch(`${this.url(id)}${probe}`, { signal: AbortSignal.timeout(1000) });
+        const response = await fetch(`${base}${probe}`, { signal: AbortSignal.timeout(1000) });
         if (response.status === 200) return;
       } catch {
         // not listening yet
@@ -178,12 +222,13 @@ export class ProcessPlatform {
     await this.waitReady(id, timeoutMs);
   }
 
-  /** SIGTERM to every role at once; resolves with each role's exit code or signal. */
+  /** SIGTERM to every role (and extra version) at once; resolves with each one's exit code or signal. */
   async stop(): Promise<Map<string, number | string>> {
     const results = new Map<string, number | string>();
-    for (const id of this.roles.keys()) this.stopping.add(id);
-    for (const role of this.roles.values()) if (role.child.exitCode === null && role.child.signalCode === null) role.child.kill('SIGTERM');
-    await Promise.all([...this.roles.values()].map(async (r) => results.set(r.id, await r.exited)));
+    const all = [...this.roles, ...this.versions];
+    for (const [key] of all) this.stopping.add(key);
+    for (const [, role] of all) if (role.child.exitCode === null && role.child.signalCode === null) role.child.kill('SIGTERM');
+    await Promise.all(all.map(async ([key, r]) => results.set(key, await r.exited)));
     return results;
   }
 }

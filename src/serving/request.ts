@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { contextFromHeaders, requestContext, type RequestContext } from '../telemetry/log';
 import { takeTracingHeaders, type HeaderBag, type IgnoredHeader } from '../telemetry/tracing-headers';
 import { failSpan, isSampled, type Tracing } from '../telemetry/tracing';
+import { takeRoutingHeaders, type IgnoredRoutingHeader } from './routing-headers';
 
 export interface Inbound {
   /** The request's headers (or metadata); what cannot be forwarded is dropped from them here. */
@@ -23,9 +24,9 @@ export interface Inbound {
 /** What a server learns about its request while serving it; `route` is the server's to fill (metrics label by it). */
 export interface RequestScope extends RequestContext {
   requestId: string;
-  /** The tracing headers to pass on to upstreams (a traced transport replaces the B3 ones with its span's). */
+  /** The tracing and routing headers to pass on to upstreams (a traced transport replaces the B3 ones with its span's). */
   forward: Record<string, string>;
-  ignored: IgnoredHeader[];
+  ignored: (IgnoredHeader | IgnoredRoutingHeader)[];
   route?: string;
   /** The server's answer already names the request id (set with its other headers: one header write less per request). */
   idAnswered?: boolean;
@@ -46,7 +47,9 @@ export async function serveRequest<T>(
 ): Promise<{ result: T; scope: RequestScope; seconds: number }> {
   const started = performance.now();
   const { headers } = inbound;
-  const { forward, ignored } = takeTracingHeaders(headers);
+  const { forward, ignored: tracingIgnored } = takeTracingHeaders(headers);
+  const routingIgnored = takeRoutingHeaders(headers, forward);
+  const ignored = routingIgnored.length === 0 ? tracingIgnored : [...tracingIgnored, ...routingIgnored];
   let requestId = forward['x-request-id'];
   if (!requestId) {
     requestId = randomUUID();

@@ -70,10 +70,14 @@ function variant(name: string, edit: (project: any) => void): string {
 }
 
 const kind = kustomize('deploy/kind');
-const deployments = serviceDeployments(kind);
 const container = (o: K8sObject) => o.spec.template.spec.containers[0];
 const roleOf = (d: K8sObject) => (container(d).env as { name: string; value?: string }[]).find((e) => e.name === 'ROLE')!.value!;
 const { config } = loadConfig();
+/** Compose runs each role's default version (the one the mesh routes to unless a scenario says otherwise), named like its Service. */
+const deployments = serviceDeployments(kind).filter(
+  (d) => d.spec.template.metadata.labels.version === (config.services[roleOf(d)]!.version ?? config.defaults.version),
+);
+const composeName = (d: K8sObject) => `service-${roleOf(d)}`;
 const edge = deployments.find((d) => config.services[roleOf(d)]!.edge)!;
 /** kustomize's secretGenerator appends a content hash to the name (and rewrites the references to it). */
 const generatedFrom = (name: string) => name.replace(/-[a-z0-9]{10}$/, '');
@@ -118,16 +122,16 @@ describeRequiring('deploy/compose/compose.yaml, loaded by Docker Compose', missi
 
 describe('deploy/compose/compose.yaml against the rendered manifests', () => {
   test('the eight roles from the one image the Deployments run, the backends at the component\'s images, Jaeger as the tests run it', () => {
-    const roles = deployments.map((d) => d.metadata.name).sort();
+    const roles = deployments.map((d) => composeName(d)).sort();
     expect(Object.keys(services).sort()).toEqual([...roles, 'jaeger', 'mongodb', 'rabbitmq'].sort());
-    for (const d of deployments) expect({ role: d.metadata.name, image: services[d.metadata.name]!.image }).toEqual({ role: d.metadata.name, image: container(d).image.split(':')[0] });
+    for (const d of deployments) expect({ role: composeName(d), image: services[composeName(d)]!.image }).toEqual({ role: composeName(d), image: container(d).image.split(':')[0] });
     expect(services.mongodb!.image).toBe(container(statefulSet('mongodb')).image);
     expect(services.rabbitmq!.image).toBe(container(statefulSet('rabbitmq')).image);
     expect(services.jaeger!.image).toBe(`jaegertracing/jaeger:${JAEGER_VERSION.replace(/^v/, '')}`);
   });
 
   test('every SERVICE_<X>_URL and every backend address resolves to a Compose service and the port it listens on', () => {
-    const byRole = new Map(deployments.map((d) => [roleOf(d), d.metadata.name]));
+    const byRole = new Map(deployments.map((d) => [roleOf(d), composeName(d)]));
     const k8sPort = (name: string) => (named(kind, 'Service', name).spec.ports as { port: number }[]).map((p) => p.port);
     const problems: string[] = [];
     for (const [name, service] of Object.entries(services)) {
@@ -144,7 +148,7 @@ describe('deploy/compose/compose.yaml against the rendered manifests', () => {
           const { host, port } = hostPort(value);
           if (host !== 'jaeger') problems.push(`${name}: ${key}=${value}`);
           // The all-in-one's own Zipkin port, the same as the add-on's in the cluster.
-          const cluster = hostPort(container(deployments.find((d) => d.metadata.name === name)!).env.find((e: any) => e.name === key).value);
+          const cluster = hostPort(container(deployments.find((d) => composeName(d) === name)!).env.find((e: any) => e.name === key).value);
           if (port !== cluster.port) problems.push(`${name}: ${key} port ${port}, the collector's is ${cluster.port}`);
         }
       }
@@ -174,9 +178,9 @@ describe('deploy/compose/compose.yaml against the rendered manifests', () => {
           expected[e.name] = kindUrl.toString();
         }
       }
-      const actual = { ...services[d.metadata.name]!.environment };
+      const actual = { ...services[composeName(d)]!.environment };
       for (const k of ['MONGO_CONN', 'RABBITMQ_CONN']) if (actual[k]) actual[k] = new URL(actual[k]!).toString();
-      expect({ role: d.metadata.name, env: actual }).toEqual({ role: d.metadata.name, env: expected });
+      expect({ role: composeName(d), env: actual }).toEqual({ role: composeName(d), env: expected });
     }
   });
 
@@ -200,9 +204,9 @@ describe('deploy/compose/compose.yaml against the rendered manifests', () => {
       const sc = c.securityContext;
       const pod = d.spec.template.spec;
       const tmp = (c.volumeMounts as { name: string; mountPath: string }[]).find((m) => m.mountPath === '/tmp');
-      const s = services[d.metadata.name]!;
+      const s = services[composeName(d)]!;
       expect({
-        role: d.metadata.name,
+        role: composeName(d),
         user: s.user,
         readOnly: s.read_only,
         capDrop: s.cap_drop,
@@ -212,7 +216,7 @@ describe('deploy/compose/compose.yaml against the rendered manifests', () => {
         limits: s.deploy?.resources?.limits,
         reservations: s.deploy?.resources?.reservations,
       }).toEqual({
-        role: d.metadata.name,
+        role: composeName(d),
         user: `${sc.runAsUser}:${sc.runAsGroup}`,
         readOnly: sc.readOnlyRootFilesystem,
         capDrop: sc.capabilities.drop,
@@ -243,9 +247,9 @@ describe('deploy/compose/compose.yaml against the rendered manifests', () => {
       for (const e of env) if (/^SERVICE_[A-Z0-9]+_URL$/.test(e.name)) want[new URL(e.value!).hostname] = 'service_started';
       if (env.some((e) => e.name === 'MONGO_CONN')) want.mongodb = 'service_healthy';
       if (env.some((e) => e.name === 'RABBITMQ_CONN')) want.rabbitmq = 'service_healthy';
-      const got = Object.fromEntries(Object.entries(services[d.metadata.name]!.depends_on ?? {}).map(([k, v]) => [k, v.condition]));
-      expect({ role: d.metadata.name, dependsOn: got }).toEqual({ role: d.metadata.name, dependsOn: want });
-      expect(services[d.metadata.name]!.healthcheck).toBeUndefined();
+      const got = Object.fromEntries(Object.entries(services[composeName(d)]!.depends_on ?? {}).map(([k, v]) => [k, v.condition]));
+      expect({ role: composeName(d), dependsOn: got }).toEqual({ role: composeName(d), dependsOn: want });
+      expect(services[composeName(d)]!.healthcheck).toBeUndefined();
     }
     for (const name of ['mongodb', 'rabbitmq'])
       expect({ name, test: services[name]!.healthcheck?.test }).toEqual({ name, test: ['CMD', ...container(statefulSet(name)).startupProbe.exec.command] });

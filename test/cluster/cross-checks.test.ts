@@ -21,6 +21,10 @@ const container = (d: K8sObject) => d.spec.template.spec.containers[0];
 const envOf = (d: K8sObject): { name: string; value?: string; valueFrom?: Record<string, any> }[] => container(d).env ?? [];
 const envValue = (d: K8sObject, name: string) => envOf(d).find((e) => e.name === name)?.value;
 const roleOf = (d: K8sObject) => envValue(d, 'ROLE')!;
+const versionOf = (d: K8sObject) => d.spec.template.metadata.labels.version as string;
+/** Every version of a role, from the config: the default (its own fields) first, then the ones it declares. */
+const versionsOf = (id: string) => [config.services[id]!.version ?? config.defaults.version, ...Object.keys(config.services[id]!.versions ?? {})];
+const isDefault = (id: string, version: string) => version === versionsOf(id)[0];
 const workloads = (objects: K8sObject[]) => [...ofKind(objects, 'Deployment'), ...ofKind(objects, 'StatefulSet')];
 const usesMongo = (id: string) => Boolean(config.services[id]!.store || config.services[id]!.consume);
 const usesRabbit = (id: string) => Boolean(config.services[id]!.publish || config.services[id]!.consume);
@@ -41,17 +45,19 @@ function callerOf(principal: string, objects: K8sObject[]): string | undefined {
   return user && roleOf(user);
 }
 
-/** Which role (by the ROLE of its pods) or backend (by its app label) a policy's selector protects. */
+/** Which roles (by the ROLE of their pods, every version) or backends (by app label) a policy's selector protects. */
 function targetOf(policy: K8sObject, objects: K8sObject[]): string[] {
   const selector = policy.spec.selector?.matchLabels ?? {};
-  return workloads(objects)
+  const targets = workloads(objects)
     .filter((w) => matches(selector, w.spec.template.metadata.labels))
     .map((w) => (w.metadata.labels?.component === 'service' ? roleOf(w) : w.metadata.name));
+  return [...new Set(targets)];
 }
 
+/** Every call of the config, once per version of the caller: each version calls with its own identity. */
 const configEdges = () => [
   `ingress->${edgeId}`,
-  ...ids.flatMap((id) => config.services[id]!.upstreams.map((up) => `${id}->${up}`)),
+  ...ids.flatMap((id) => versionsOf(id).flatMap(() => config.services[id]!.upstreams.map((up) => `${id}->${up}`))),
 ];
 
 for (const overlay of OVERLAYS) {
@@ -59,13 +65,18 @@ for (const overlay of OVERLAYS) {
     const objects = kustomize(overlay);
     const deployments = serviceDeployments(objects);
 
-    test('one Deployment per role of the config, each with its own ServiceAccount and Service', () => {
-      expect(deployments.map(roleOf).sort()).toEqual([...ids].sort());
+    test('one Deployment per version of each role, service-<id>-<version>, each with its identity; one Service per role', () => {
+      const expected = ids.flatMap((id) => versionsOf(id).map((v) => `${id}:${v}`));
+      expect(deployments.map((d) => `${roleOf(d)}:${versionOf(d)}`).sort()).toEqual(expected.sort());
       for (const d of deployments) {
+        const [id, version] = [roleOf(d), versionOf(d)];
+        expect(d.metadata.name).toBe(`service-${id}-${version}`);
         const sa = d.spec.template.spec.serviceAccountName;
-        expect(named(objects, 'ServiceAccount', sa).metadata.name).toBe(`service-${roleOf(d)}`);
-        expect(named(objects, 'Service', `service-${roleOf(d)}`).spec.ports[0].name).toBe('http');
+        // The default version keeps the role's identity (the principal every policy names); the others have their own.
+        expect(named(objects, 'ServiceAccount', sa).metadata.name).toBe(isDefault(id, version) ? `service-${id}` : `service-${id}-${version}`);
+        expect(named(objects, 'Service', `service-${id}`).spec.ports[0].name).toBe('http');
       }
+      expect(ofKind(objects, 'Service').filter((s) => s.metadata.labels?.component === 'service').length).toBe(ids.length);
     });
 
     test(`everything lives in namespace ${NAMESPACE}, labelled for sidecar injection`, () => {
@@ -76,16 +87,21 @@ for (const overlay of OVERLAYS) {
       expect(elsewhere.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
     });
 
-    test('every workload selects its own pods, and every Service selects pods with the port it targets', () => {
-      for (const w of workloads(objects)) expect(matches(w.spec.selector.matchLabels, w.spec.template.metadata.labels)).toBe(true);
+    test('every workload selects its own pods and no other workload\'s; a role\'s Service selects every version of it', () => {
+      for (const w of workloads(objects)) {
+        const claimed = workloads(objects).filter((o) => matches(w.spec.selector.matchLabels, o.spec.template.metadata.labels));
+        expect({ workload: w.metadata.name, claims: claimed.map((o) => o.metadata.name) }).toEqual({ workload: w.metadata.name, claims: [w.metadata.name] });
+      }
       for (const s of ofKind(objects, 'Service')) {
         const backing = workloads(objects).filter((w) => matches(s.spec.selector, w.spec.template.metadata.labels));
-        expect({ service: s.metadata.name, workloads: backing.length }).toEqual({ service: s.metadata.name, workloads: 1 });
-        for (const p of s.spec.ports)
-          expect({ service: s.metadata.name, port: containerPort(backing[0]!.spec.template.spec, p.targetPort) }).toEqual({
-            service: s.metadata.name,
-            port: expect.any(Number),
-          });
+        const expected = s.metadata.labels?.component === 'service' ? versionsOf(s.metadata.name.replace(/^service-/, '')).length : 1;
+        expect({ service: s.metadata.name, workloads: backing.length }).toEqual({ service: s.metadata.name, workloads: expected });
+        for (const w of backing)
+          for (const p of s.spec.ports)
+            expect({ service: s.metadata.name, port: containerPort(w.spec.template.spec, p.targetPort) }).toEqual({
+              service: s.metadata.name,
+              port: expect.any(Number),
+            });
       }
     });
 
@@ -102,8 +118,8 @@ for (const overlay of OVERLAYS) {
           const port = service.spec.ports.find((p: any) => p.port === Number(url.port));
           expect({ url: e.value, port: port?.name }).toEqual({ url: e.value, port: 'http' });
           const target = deployments.filter((t) => matches(service.spec.selector, t.spec.template.metadata.labels));
-          expect(target.map(roleOf)).toEqual([/^SERVICE_(.+)_URL$/.exec(e.name)![1]!.toLowerCase()]);
-          expect(containerPort(target[0]!.spec.template.spec, port.targetPort)).toBe(Number(envValue(target[0]!, 'PORT')));
+          expect([...new Set(target.map(roleOf))]).toEqual([/^SERVICE_(.+)_URL$/.exec(e.name)![1]!.toLowerCase()]);
+          for (const t of target) expect(containerPort(t.spec.template.spec, port.targetPort)).toBe(Number(envValue(t, 'PORT')));
         }
       }
     });
@@ -139,15 +155,17 @@ for (const overlay of OVERLAYS) {
       }
     });
 
-    test('labels, resources and replicas follow the config', () => {
+    test('labels, resources and replicas follow the config, a version\'s own where it sets them', () => {
       for (const d of deployments) {
-        const id = roleOf(d);
+        const [id, version] = [roleOf(d), versionOf(d)];
         const role = config.services[id]!;
-        const labels = { app: `service-${id}`, version: role.version ?? config.defaults.version, component: 'service' };
+        const own = isDefault(id, version) ? {} : role.versions![version]!;
+        const labels = { app: `service-${id}`, version, component: 'service' };
         expect(d.metadata.labels).toEqual(labels);
         expect(d.spec.template.metadata.labels).toEqual(labels);
-        expect(container(d).resources).toEqual(role.resources ?? config.defaults.resources);
-        const replicas = role.replicas ?? config.defaults.replicas;
+        expect(d.spec.selector.matchLabels).toEqual({ app: `service-${id}`, component: 'service', version });
+        expect(container(d).resources).toEqual(own.resources ?? role.resources ?? config.defaults.resources);
+        const replicas = own.replicas ?? role.replicas ?? config.defaults.replicas;
         // On GKE the HorizontalPodAutoscaler owns the count; an apply must not reset it.
         if (overlay === 'deploy/gke' && replicas > 0) expect(d.spec.replicas).toBeUndefined();
         else expect(d.spec.replicas).toBe(replicas);
@@ -227,9 +245,10 @@ for (const overlay of OVERLAYS) {
     test('every routed subset exists and selects the version its pods carry; outlier detection on every role', () => {
       const rules = ofKind(objects, 'DestinationRule');
       for (const d of deployments) {
-        const rule = named(objects, 'DestinationRule', d.metadata.name);
+        const rule = named(objects, 'DestinationRule', `service-${roleOf(d)}`);
         expect(rule.spec.trafficPolicy.outlierDetection).toBeDefined();
-        expect(rule.spec.subsets.map((s: any) => s.labels.version)).toContain(d.metadata.labels!.version);
+        const subset = rule.spec.subsets.find((s: any) => s.name === versionOf(d));
+        expect({ deployment: d.metadata.name, subset: subset?.labels }).toEqual({ deployment: d.metadata.name, subset: { version: versionOf(d) } });
       }
       for (const vs of ofKind(objects, 'VirtualService'))
         for (const route of vs.spec.http)
@@ -238,6 +257,11 @@ for (const overlay of OVERLAYS) {
             expect(rule.spec.subsets.map((s: any) => s.name)).toContain(destination.subset);
             named(objects, 'Service', destination.host);
           }
+      // Inside the mesh every role is pinned to its default version; a scenario moves it (deploy/istio/scenarios).
+      for (const id of ids) {
+        const vs = named(objects, 'VirtualService', `service-${id}`);
+        expect(vs.spec.http.flatMap((r: any) => r.route.map((d: any) => d.destination.subset))).toEqual([versionsOf(id)[0]]);
+      }
     });
 
     test('the ingress gateway routes /api and / to the edge role, with the CORS origins of its config', () => {
@@ -283,10 +307,9 @@ describe('deploy/kind', () => {
           .filter((t) => t === 'mongodb' || t === 'rabbitmq')
           .flatMap((t) => p.spec.rules[0].from[0].source.principals.map((pr: string) => `${callerOf(pr, objects)}->${t}`)),
       );
-    const expected = ids.flatMap((id) => [
-      ...(usesMongo(id) ? [`${id}->mongodb`] : []),
-      ...(usesRabbit(id) ? [`${id}->rabbitmq`] : []),
-    ]);
+    const expected = ids.flatMap((id) =>
+      versionsOf(id).flatMap(() => [...(usesMongo(id) ? [`${id}->mongodb`] : []), ...(usesRabbit(id) ? [`${id}->rabbitmq`] : [])]),
+    );
     expect(edges.sort()).toEqual(expected.sort());
   });
 
@@ -302,14 +325,15 @@ describe('deploy/kind', () => {
 describe('deploy/gke', () => {
   const objects = kustomize('deploy/gke');
 
-  test('a HorizontalPodAutoscaler per running role, from its configured replicas up', () => {
+  test('a HorizontalPodAutoscaler per running version of each role, from its configured replicas up', () => {
     const hpas = ofKind(objects, 'HorizontalPodAutoscaler');
-    const running = ids.filter((id) => (config.services[id]!.replicas ?? config.defaults.replicas) > 0);
-    expect(hpas.map((h) => h.spec.scaleTargetRef.name).sort()).toEqual(running.map((id) => `service-${id}`).sort());
+    const replicasOf = (id: string, v: string) =>
+      (isDefault(id, v) ? undefined : config.services[id]!.versions![v]!.replicas) ?? config.services[id]!.replicas ?? config.defaults.replicas;
+    const running = ids.flatMap((id) => versionsOf(id).filter((v) => replicasOf(id, v) > 0).map((v) => `service-${id}-${v}`));
+    expect(hpas.map((h) => h.spec.scaleTargetRef.name).sort()).toEqual(running.sort());
     for (const h of hpas) {
-      named(objects, 'Deployment', h.spec.scaleTargetRef.name);
-      const id = h.spec.scaleTargetRef.name.replace(/^service-/, '');
-      expect(h.spec.minReplicas).toBe(config.services[id]!.replicas ?? config.defaults.replicas);
+      const d = named(objects, 'Deployment', h.spec.scaleTargetRef.name);
+      expect(h.spec.minReplicas).toBe(replicasOf(roleOf(d), versionOf(d)));
       expect(h.spec.maxReplicas).toBeGreaterThan(h.spec.minReplicas);
     }
   });

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, kustomize, parseYamlStream, serviceDeployments } from './manifests';
+import { ROOT, kustomize, kustomizeWith, parseYamlStream, serviceDeployments, type K8sObject } from './manifests';
 
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 
@@ -115,9 +115,11 @@ describe('Tiltfile', () => {
     expect(tiltfile).toMatch(/docker_build\(\s*IMAGE/);
   });
 
-  test('groups every Istio object of the overlay in the mesh resource', () => {
+  test('groups every Istio object of the overlay, and every Gateway API one of the gateway-api component, in the mesh resource', () => {
     const kinds = /^ISTIO_KINDS = \[([^\]]+)\]/m.exec(tiltfile)![1]!.match(/'([^']+)'/g)!.map((k) => k.slice(1, -1));
-    const istio = new Set(kustomize('deploy/kind').filter((o) => o.apiVersion.includes('istio.io')).map((o) => o.kind));
+    const routing = (o: K8sObject) => o.apiVersion.includes('istio.io') || o.apiVersion.startsWith('gateway.networking.k8s.io/');
+    const objects = [...kustomize('deploy/kind'), ...kustomizeWith('deploy/kind', ['components/gateway-api'])];
+    const istio = new Set(objects.filter(routing).map((o) => o.kind));
     expect([...istio].sort()).toEqual([...kinds].sort());
   });
 

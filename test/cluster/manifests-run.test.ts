@@ -23,6 +23,7 @@ const services = ofKind(objects, 'Service');
 interface Pod {
   deployment: K8sObject;
   role: string;
+  version: string;
   port: number;
   env: Record<string, string>;
   secretRefs: string[];
@@ -37,6 +38,10 @@ const CLUSTER_ZIPKIN = { host: 'zipkin.istio-system', port: '9411', path: '/api/
 let jaeger: Jaeger;
 const container = (d: K8sObject) => d.spec.template.spec.containers[0];
 const serviceFor = (d: K8sObject) => services.find((s) => matches(s.spec.selector, d.spec.template.metadata.labels))!;
+const versionOf = (d: K8sObject) => d.spec.template.metadata.labels.version as string;
+/** The version the mesh sends a Service's traffic to: the subset its role's VirtualService routes to as shipped. */
+const routedVersion = (service: K8sObject) =>
+  ofKind(objects, 'VirtualService').find((vs) => vs.metadata.name === service.metadata.name)!.spec.http[0].route[0].destination.subset as string;
 
 /** What the kubelet would put in the container's environment, with cluster addresses mapped to local ports. */
 function podEnv(d: K8sObject, localPort: Map<string, number>): { env: Record<string, string>; secretRefs: string[] } {
@@ -94,15 +99,17 @@ describeRequiring('the rendered manifests, run as processes', missingTool(jaeger
   beforeAll(async () => {
     jaeger = await startJaeger();
     const binary = serviceBinary();
+    // A Service's port is the pod of the version the mesh routes it to; every other version's pod gets a port of its own.
     const localPort = new Map<string, number>();
     for (const s of services) localPort.set(s.metadata.name, await freePort());
     for (const d of deployments) {
       const { env, secretRefs } = podEnv(d, localPort);
       const httpPort = container(d).ports.find((p: any) => p.name === 'http').containerPort;
       if (Number(env.PORT) !== httpPort) throw new Error(`${d.metadata.name}: PORT ${env.PORT} is not the container port ${httpPort}`);
-      const port = localPort.get(serviceFor(d).metadata.name)!;
+      const service = serviceFor(d);
+      const port = routedVersion(service) === versionOf(d) ? localPort.get(service.metadata.name)! : await freePort();
       env.PORT = String(port);
-      pods.push({ deployment: d, role: env.ROLE!, port, env, secretRefs, output: '' });
+      pods.push({ deployment: d, role: env.ROLE!, version: versionOf(d), port, env, secretRefs, output: '' });
     }
     for (const pod of pods) {
       const child = spawn(binary, [], { env: pod.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -127,15 +134,15 @@ describeRequiring('the rendered manifests, run as processes', missingTool(jaeger
 
   describe('the kind overlay, run as processes with its own env', () => {
     test('only the backends\' connection strings were left out (in-memory instead)', () => {
-      const left = pods.flatMap((p) => p.secretRefs.map((name) => `${p.role}:${name}`)).sort();
-      const roles = Object.keys(config.services);
-      const expected = roles.flatMap((id) => {
+      const left = pods.flatMap((p) => p.secretRefs.map((name) => `${p.role}-${p.version}:${name}`)).sort();
+      const expected = pods.flatMap(({ role: id, version }) => {
         const r = config.services[id]!;
         return [
-          ...(r.store || r.consume ? [`${id}:MONGO_CONN`] : []),
-          ...(r.publish || r.consume ? [`${id}:RABBITMQ_CONN`] : []),
+          ...(r.store || r.consume ? [`${id}-${version}:MONGO_CONN`] : []),
+          ...(r.publish || r.consume ? [`${id}-${version}:RABBITMQ_CONN`] : []),
         ];
       });
+      expect(new Set(pods.map((p) => p.role))).toEqual(new Set(Object.keys(config.services)));
       expect(left).toEqual(expected.sort());
     });
 
@@ -157,9 +164,19 @@ describeRequiring('the rendered manifests, run as processes', missingTool(jaeger
       }
     });
 
+    test('every version\'s pod answers as that version (its label, through SERVICE_VERSION), with that version\'s greeting', async () => {
+      for (const pod of pods) {
+        const body = (await (await fetch(`http://127.0.0.1:${pod.port}/api/greeting`)).json()) as { service: string; message: string; version: string }[];
+        const role = config.services[pod.role]!;
+        const greeting = role.versions?.[pod.version]?.greeting ?? role.greeting;
+        expect({ pod: pod.deployment.metadata.name, own: body.at(-1) }).toMatchObject({ pod: pod.deployment.metadata.name, own: { service: role.name, version: pod.version, message: greeting } });
+      }
+      expect(pods.some((p) => p.version !== routedVersion(serviceFor(p.deployment)))).toBe(true);
+    });
+
     test('A answers the whole call graph: D, G, H, E, B, C, A, each with its configured greeting', async () => {
       const edge = Object.keys(config.services).find((id) => config.services[id]!.edge)!;
-      const a = pods.find((p) => p.role === edge)!;
+      const a = pods.find((p) => p.role === edge && p.version === routedVersion(serviceFor(p.deployment)))!;
       const response = await fetch(`http://127.0.0.1:${a.port}/api/greeting`);
       const body = (await response.json()) as { id: string; service: string; message: string }[];
       expect(response.status).toBe(200);
@@ -187,6 +204,7 @@ describeRequiring('the rendered manifests, run as processes', missingTool(jaeger
         }),
       );
       expect(exits).toEqual(pods.map((p) => ({ role: p.role, code: 0, withinGrace: true })));
+      expect(pods.length).toBe(deployments.length);
       // Every role on the HTTP call graph reported spans of one and the same trace (F only consumes, from a queue that, in
       // memory, is not D's). The batches are flushed on shutdown at the latest, so they were all sent by now; the short wait
       // covers only Jaeger's own path from its receiver to its store.

@@ -3,7 +3,8 @@
  * where Debian's kubectl embeds too old a kustomize), and gives the tests typed access to the objects.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseYamlStream as parseYaml } from '../../scripts/verify-cluster/render';
 
@@ -50,21 +51,25 @@ export function kustomize(dir: string, root = ROOT): K8sObject[] {
 }
 
 /**
- * An overlay with components it does not include (e.g. `deploy/kind` + `deploy/components/ambient`), as an operator would add
- * them, rendered through a throwaway kustomization beside the overlays (kustomize reads only below or beside its root).
+ * An overlay with components it does not include itself (as an overlay that switched them on would be), composed in a copy of
+ * deploy/ so nothing is written into the tree. `components` are like `components/gateway-api` (or `deploy/components/gateway-api`).
  */
-export function kustomizeWith(overlay: string, components: string[]): K8sObject[] {
-  const dir = join('deploy', `.with-${process.pid}-${components.map((c) => c.split('/').pop()).join('-')}`);
-  mkdirSync(join(ROOT, dir), { recursive: true });
+export function kustomizeWith(overlay: string, components: string[], root = ROOT): K8sObject[] {
+  const key = `${join(root, overlay)} + ${components.join(' + ')}`;
+  const cached = rendered.get(key);
+  if (cached) return cached;
+  const copy = mkdtempSync(join(tmpdir(), 'kustomize-with-'));
   try {
-    const up = (path: string) => join('..', path.replace(/^deploy\//, ''));
-    writeFileSync(
-      join(ROOT, dir, 'kustomization.yaml'),
-      JSON.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [up(overlay)], components: components.map(up) }),
-    );
-    return kustomize(dir);
+    cpSync(join(root, 'deploy'), join(copy, 'deploy'), { recursive: true, filter: (src) => !src.endsWith('/.release') });
+    const dir = join(copy, 'deploy', '.composed');
+    mkdirSync(dir);
+    const body = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [`../${overlay.replace(/^deploy\//, '')}`], components: components.map((c) => `../${c.replace(/^deploy\//, '')}`) };
+    writeFileSync(join(dir, 'kustomization.yaml'), JSON.stringify(body));
+    const objects = kustomize('deploy/.composed', copy);
+    rendered.set(key, objects);
+    return objects;
   } finally {
-    rmSync(join(ROOT, dir), { recursive: true, force: true });
+    rmSync(copy, { recursive: true, force: true });
   }
 }
 

@@ -65,13 +65,47 @@ describe('render', () => {
     expect(render('--config', configFile, '--out', root).status).toBe(0);
 
     const kind = kustomize('deploy/kind', root);
-    const deployment = named(kind, 'Deployment', 'service-i');
+    const deployment = named(kind, 'Deployment', 'service-i-v1');
     expect(deployment.spec.replicas).toBe(1);
-    const e = serviceDeployments(kind).find((d) => d.metadata.name === 'service-e')!;
+    const e = serviceDeployments(kind).find((d) => d.metadata.name === 'service-e-v1')!;
     expect(e.spec.template.spec.containers[0].env).toContainEqual({ name: 'SERVICE_I_URL', value: 'http://service-i:8080' });
     const allow = named(kind, 'AuthorizationPolicy', 'allow-service-e-to-service-i');
-    expect(allow.spec.rules[0].from[0].source.principals).toEqual(['cluster.local/ns/dev/sa/service-e']);
-    expect(named(kustomize('deploy/gke', root), 'HorizontalPodAutoscaler', 'service-i').spec.minReplicas).toBe(1);
+    expect(allow.spec.rules[0].from[0].source.principals).toEqual(['cluster.local/ns/dev/sa/service-e', 'cluster.local/ns/dev/sa/service-e-v2']);
+    expect(named(kustomize('deploy/gke', root), 'HorizontalPodAutoscaler', 'service-i-v1').spec.minReplicas).toBe(1);
+  });
+
+  test('a version added to a role is a config edit only: its Deployment, identity, subset, autoscaler, policies and scenarios', () => {
+    const root = copyOfDeploy('new-version');
+    const raw = JSON.parse(readFileSync(join(ROOT, 'config/services.json'), 'utf8'));
+    raw.services.b.versions = { v2: { greeting: 'Namasté again, from Service B v2!', replicas: 1 } };
+    const configFile = join(root, 'services.json');
+    writeFileSync(configFile, JSON.stringify(raw));
+    expect(render('--config', configFile, '--out', root).status).toBe(0);
+
+    const kind = kustomize('deploy/kind', root);
+    const v2 = named(kind, 'Deployment', 'service-b-v2');
+    expect(v2.spec.selector.matchLabels).toEqual({ app: 'service-b', component: 'service', version: 'v2' });
+    expect(v2.spec.template.spec.serviceAccountName).toBe('service-b-v2');
+    named(kind, 'ServiceAccount', 'service-b-v2');
+    named(kind, 'PodDisruptionBudget', 'service-b-v2');
+    // v1 is untouched: the same Deployment, selector and identity as before the version was added (an upgrade changes nothing there).
+    const before = kustomize('deploy/kind');
+    expect(named(kind, 'Deployment', 'service-b-v1')).toEqual(named(before, 'Deployment', 'service-b-v1'));
+    expect(named(kind, 'DestinationRule', 'service-b').spec.subsets).toEqual([
+      { name: 'v1', labels: { version: 'v1' } },
+      { name: 'v2', labels: { version: 'v2' } },
+    ]);
+    expect(named(kind, 'VirtualService', 'service-b')).toEqual(named(before, 'VirtualService', 'service-b'));
+    for (const up of ['d', 'e'])
+      expect(named(kind, 'AuthorizationPolicy', `allow-service-b-to-service-${up}`).spec.rules[0].from[0].source.principals).toEqual([
+        'cluster.local/ns/dev/sa/service-b',
+        'cluster.local/ns/dev/sa/service-b-v2',
+      ]);
+    expect(named(kustomize('deploy/gke', root), 'HorizontalPodAutoscaler', 'service-b-v2').spec.minReplicas).toBe(1);
+    const catalogue = JSON.parse(readFileSync(join(root, 'deploy/istio/scenarios/scenarios.json'), 'utf8'));
+    const ids: string[] = catalogue.scenarios.map((s: { id: string }) => s.id);
+    expect(ids).toEqual(expect.arrayContaining(['b-v2', 'canary-b-80-20', 'dark-launch-b-v2', 'deny-b-v2-to-d', 'deny-b-v2-to-e']));
+    expect(existsSync(join(root, 'deploy/istio/scenarios/virtual-service-b-80-20.yaml'))).toBe(true);
   });
 
   test('an invalid config is refused with the file, the path and the reason, and nothing is written', () => {

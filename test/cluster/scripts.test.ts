@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { loadConfig } from '../../src/config/settings';
 import { FIELD_MANAGER } from '../../scripts/verify-cluster/kube-client';
 import { ROOT, kustomize, serviceDeployments } from './manifests';
 
@@ -93,6 +94,9 @@ describe('deploy/gke/deploy.sh --dry-run', () => {
       ['kubectl apply -f', 'secret.yaml'],
       ['kubectl apply --server-side --field-manager=greeting-mesh --force-conflicts -k deploy/.release'],
       ['kubectl -n dev wait deployment -l component=service'],
+      ['kubectl -n dev delete deployment --ignore-not-found service-a service-b'],
+      ['kubectl -n dev delete poddisruptionbudget --ignore-not-found service-a service-b'],
+      ['kubectl -n dev delete horizontalpodautoscaler --ignore-not-found service-a service-b'],
       ['kubectl -n istio-system get service istio-ingressgateway'],
     ];
     let at = -1;
@@ -125,31 +129,29 @@ describe('deploy/gke/deploy.sh --dry-run', () => {
     expect(noProject.stderr).toContain('PROJECT_ID');
   });
 
+  test('after the upgrade, deletes the objects a release before versions named service-<id>, and nothing the render writes', () => {
+    const { lines } = deploy(['--dry-run', 'up'], settings);
+    const deletes = lines.filter((l) => / -n dev delete \S+ --ignore-not-found /.test(l));
+    expect(deletes.map((l) => l.split(' ')[5])).toEqual(['deployment', 'poddisruptionbudget', 'horizontalpodautoscaler']);
+    const { config } = loadConfig();
+    const names = deletes[0]!.split(' --ignore-not-found ')[1]!.split(' ');
+    expect(names).toEqual(Object.keys(config.services).map((id) => `service-${id}`));
+    for (const l of deletes) expect(l.split(' --ignore-not-found ')[1]!.split(' ')).toEqual(names);
+    const rendered = kustomize('deploy/gke').filter((o) => ['Deployment', 'PodDisruptionBudget', 'HorizontalPodAutoscaler'].includes(o.kind));
+    expect(rendered.length).toBeGreaterThan(0);
+    expect(rendered.filter((o) => names.includes(o.metadata.name)).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+  });
+
   test('applies server-side as the field manager the cluster gate proves the upgrade semantics for', () => {
     const script = readFileSync(join(ROOT, 'deploy/gke/deploy.sh'), 'utf8');
     expect(script).toContain(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -k "$RELEASE_DIR"`);
   });
 
   test('the release overlay it writes renders deploy/gke with the pushed image on every service', () => {
-    const script = readFileSync(join(ROOT, 'deploy/gke/deploy.sh'), 'utf8');
-    const template = /<<YAML\n([\s\S]*?)\nYAML\n/.exec(script)![1]!;
-    const releaseDir = /^RELEASE_DIR=(\S+)$/m.exec(script)![1]!;
-    const [name, tag] = IMAGE.split(/:(?=[^:]+$)/);
-    const text = template
-      .replaceAll('$IMAGE_NAME', 'greeting-mesh')
-      .replaceAll('$IMAGE', name!)
-      .replaceAll('$TAG', tag!);
-    const root = mkdtempSync(join(tmpdir(), 'release-'));
-    try {
-      cpSync(join(ROOT, 'deploy'), join(root, 'deploy'), { recursive: true });
-      mkdirSync(join(root, releaseDir), { recursive: true });
-      writeFileSync(join(root, releaseDir, 'kustomization.yaml'), text);
-      const deployments = serviceDeployments(kustomize(releaseDir, root));
-      expect(deployments.length).toBeGreaterThan(0);
-      for (const d of deployments) expect(d.spec.template.spec.containers[0].image).toBe(IMAGE);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    withRelease(undefined, (images) => {
+      expect(Object.keys(images).length).toBeGreaterThan(0);
+      for (const [name, image] of Object.entries(images)) expect({ name, image }).toEqual({ name, image: IMAGE });
+    });
   });
 
   test('--platform: the image is built for the nodes\' platform, one of them or both as one multi-platform image', () => {
@@ -176,6 +178,50 @@ describe('deploy/gke/deploy.sh --dry-run', () => {
     expect(stderr).toContain('--platform linux/riscv64: each platform must be linux/amd64 or linux/arm64');
   });
 
+  test('a version whose config pins a tag runs that tag of the pushed repository; the others the pushed build', () => {
+    withRelease((raw) => (raw.services.h.versions.v2.tag = '1.2.3'), (images, root) => {
+      expect(images['service-h-v2']).toBe(IMAGE.replace(/:[^:]+$/, ':1.2.3'));
+      expect(images['service-h-v1']).toBe(IMAGE);
+      // kind has no registry: the pinned build is whatever `kind load docker-image greeting-mesh-pinned:<tag>` loaded.
+      const kind = serviceDeployments(kustomize('deploy/kind', root));
+      expect(kind.find((d) => d.metadata.name === 'service-h-v2')!.spec.template.spec.containers[0].image).toBe('greeting-mesh-pinned:1.2.3');
+    });
+  });
+});
+
+/**
+ * The release overlay deploy.sh writes, in a copy of deploy/ rendered from the config (changed by `edit`, when given):
+ * `check` gets each Deployment's image there, and the copy's root.
+ */
+function withRelease(edit: ((raw: any) => void) | undefined, check: (images: Record<string, string>, root: string) => void): void {
+  const script = readFileSync(join(ROOT, 'deploy/gke/deploy.sh'), 'utf8');
+  const template = /<<YAML\n([\s\S]*?)\nYAML\n/.exec(script)![1]!;
+  const releaseDir = /^RELEASE_DIR=(\S+)$/m.exec(script)![1]!;
+  const [name, tag] = IMAGE.split(/:(?=[^:]+$)/);
+  const text = template
+    .replaceAll('$IMAGE_NAME', 'greeting-mesh')
+    .replaceAll('$IMAGE', name!)
+    .replaceAll('$TAG', tag!);
+  const root = mkdtempSync(join(tmpdir(), 'release-'));
+  try {
+    cpSync(join(ROOT, 'deploy'), join(root, 'deploy'), { recursive: true });
+    if (edit) {
+      const raw = JSON.parse(readFileSync(join(ROOT, 'config/services.json'), 'utf8'));
+      edit(raw);
+      writeFileSync(join(root, 'services.json'), JSON.stringify(raw));
+      const rendered = spawnSync(process.execPath, [join(ROOT, 'scripts/render/main.ts'), '--config', join(root, 'services.json'), '--out', root], { encoding: 'utf8' });
+      if (rendered.status !== 0) throw new Error(rendered.stderr);
+    }
+    mkdirSync(join(root, releaseDir), { recursive: true });
+    writeFileSync(join(root, releaseDir, 'kustomization.yaml'), text);
+    const deployments = serviceDeployments(kustomize(releaseDir, root));
+    check(Object.fromEntries(deployments.map((d) => [d.metadata.name, d.spec.template.spec.containers[0].image as string])), root);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+describe('deploy/gke/deploy.sh --dry-run, down and errors', () => {
   test('down: releases the load balancer before deleting the cluster', () => {
     const { status, lines } = deploy(['down', '--dry-run'], { PROJECT_ID: 'demo-project' });
     expect(status).toBe(0);

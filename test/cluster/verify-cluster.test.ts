@@ -50,9 +50,9 @@ const SEEDS: Record<'a' | 'b', Seed[]> = {
     {
       defect: 'an HPA whose minimum is above its maximum',
       file: 'deploy/gke/generated/horizontal-pod-autoscalers.yaml',
-      edit: inDocument('HorizontalPodAutoscaler', 'service-c', (d) => once(d, 'minReplicas: 2', 'minReplicas: 7')),
+      edit: inDocument('HorizontalPodAutoscaler', 'service-c-v1', (d) => once(d, 'minReplicas: 2', 'minReplicas: 7')),
       check: /kube-apiserver: server-side apply deploy\/gke$/,
-      object: 'HorizontalPodAutoscaler/service-c',
+      object: 'HorizontalPodAutoscaler/service-c-v1',
       message: /minReplicas/,
     },
     {
@@ -60,7 +60,7 @@ const SEEDS: Record<'a' | 'b', Seed[]> = {
       file: 'deploy/base/generated/service-b.yaml',
       edit: (t) => once(t, 'cpu: 20m', 'cpu: 900m'),
       check: /kube-apiserver: server-side apply deploy\/kind$/,
-      object: 'Deployment/service-b',
+      object: 'Deployment/service-b-v1',
       message: /must be less than or equal to cpu limit/,
     },
     {
@@ -74,18 +74,39 @@ const SEEDS: Record<'a' | 'b', Seed[]> = {
     {
       defect: 'a Deployment selector changed: accepted fresh, refused on upgrade (immutable)',
       file: 'deploy/base/generated/service-e.yaml',
-      edit: inDocument('Deployment', 'service-e', (d) => once(d, '  selector:\n    matchLabels:\n', '  selector:\n    matchLabels:\n      version: v1\n')),
+      edit: inDocument('Deployment', 'service-e-v1', (d) =>
+        once(once(d, '  selector:\n    matchLabels:\n', '  selector:\n    matchLabels:\n      tier: greeting\n'), '    metadata:\n      labels:\n', '    metadata:\n      labels:\n        tier: greeting\n'),
+      ),
       check: /kube-apiserver: upgrade deploy\/kind from/,
-      object: 'Deployment/service-e',
+      object: 'Deployment/service-e-v1',
       message: /field is immutable/,
     },
     {
       defect: 'an autoscaled Deployment that still sets replicas',
       file: 'deploy/gke/generated/kustomization.yaml',
-      edit: (t) => once(t, /  - target:\n      kind: Deployment\n      name: service-a\n    patch: .*\n/, ''),
+      edit: (t) => once(t, /  - target:\n      kind: Deployment\n      name: service-a-v1\n    patch: .*\n/, ''),
       check: /kube-apiserver: server-side apply deploy\/gke$/,
-      object: 'Deployment/service-a',
-      message: /sets replicas, which HorizontalPodAutoscaler\/service-a owns/,
+      object: 'Deployment/service-a-v1',
+      message: /sets replicas, which HorizontalPodAutoscaler\/service-a-v1 owns/,
+    },
+    {
+      defect: 'a canary to a version no DestinationRule has a subset for',
+      file: 'deploy/istio/scenarios/virtual-service-h-80-20.yaml',
+      edit: (t) => once(t, 'subset: v2', 'subset: v3'),
+      check: /istioctl analyze: deploy\/kind \+ scenario canary-h-80-20$/,
+      object: 'VirtualService/service-h',
+      message: /IST0101/,
+    },
+    {
+      defect: 'a scenario the catalogue says adds nothing, so its undo would leave its policy behind',
+      file: 'deploy/istio/scenarios/scenarios.json',
+      edit: (t) => {
+        const entry = /"id": "deny-e-v2-to-h"[\s\S]*?"adds": \[[\s\S]*?\]/.exec(t)!;
+        return t.replace(entry[0], entry[0].replace(/"adds": \[[\s\S]*\]$/, '"adds": []'));
+      },
+      check: /kube-apiserver: scenarios applied and undone over deploy\/kind$/,
+      object: 'AuthorizationPolicy/deny-service-e-v2-to-service-h',
+      message: /the undo would leave it behind/,
     },
     {
       defect: 'resource_deps naming a resource that does not exist (Tilt only warns)',
@@ -136,6 +157,29 @@ const SEEDS: Record<'a' | 'b', Seed[]> = {
       edit: (t) => once(t, 'resolution: NONE', 'resolution: DNS'),
       check: /istioctl (validate|analyze): deploy\/gke$/,
       object: 'ServiceEntry/mongodb-atlas',
+    },
+    {
+      defect: 'a misspelt field in a scenario (strict field validation refuses it; istioctl validate too)',
+      file: 'deploy/istio/scenarios/virtual-service-e-timeout.yaml',
+      edit: (t) => once(t, '      timeout: 1s', '      timeOut: 1s'),
+      check: /kube-apiserver: scenarios applied and undone over deploy\/kind$/,
+      object: 'VirtualService/service-e',
+      message: /scenario timeout-e: .*timeOut/,
+    },
+    {
+      defect: "a Gateway API backend weight above the CRD's maximum",
+      file: 'deploy/components/gateway-api/scenarios/http-route-h-80-20.yaml',
+      edit: (t) => once(t, 'weight: 20', 'weight: 2000000'),
+      check: /kube-apiserver: scenarios applied and undone over deploy\/kind \+ components\/gateway-api$/,
+      object: 'HTTPRoute/service-h',
+      message: /1000000/,
+    },
+    {
+      defect: "a Gateway listener on port 0 (Gateway API's CRD schema, served by the API server)",
+      file: 'deploy/components/gateway-api/generated/gateway.yaml',
+      edit: (t) => once(t, 'port: 80\n', 'port: 0\n'),
+      check: /kube-apiserver: server-side apply deploy\/kind \+ components\/gateway-api$/,
+      object: 'Gateway/greeting-mesh-ingress',
     },
     {
       defect: 'a k8s_resource for a workload that does not exist (live mode only)',

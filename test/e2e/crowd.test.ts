@@ -23,7 +23,11 @@ afterEach(async () => {
 
 async function startPlatform(env: Record<string, string> = {}): Promise<string> {
   const raw = JSON.parse(readFileSync(join(ROOT, 'config', 'services.json'), 'utf8'));
-  for (const role of Object.values<{ port: number }>(raw.services)) role.port = await freePort();
+  for (const role of Object.values<{ port: number; versions?: Record<string, { port?: number }> }>(raw.services)) {
+    role.port = await freePort();
+    // npm start runs the extra versions too, on ports of their own.
+    for (const v of Object.values(role.versions ?? {})) v.port = await freePort();
+  }
   const path = join(mkdtempSync(join(tmpdir(), 'gm-crowd-')), 'services.json');
   writeFileSync(path, JSON.stringify(raw));
   platform = spawn(process.execPath, ['src/platform.ts'], { cwd: ROOT, env: { ...process.env, CONFIG_PATH: path, LOG_LEVEL: 'error', ...env }, stdio: 'ignore' });

@@ -100,9 +100,11 @@ test('a mixed chain (A->C and B->E over gRPC, the rest over HTTP) gives the same
 
 test('`npm start -- --transport grpc`: all roles in one process, every hop over gRPC', async () => {
   const raw = JSON.parse(readFileSync(join(ROOT, 'config', 'services.json'), 'utf8'));
-  for (const role of Object.values<{ port: number; grpcPort?: number }>(raw.services)) {
+  for (const role of Object.values<{ port: number; grpcPort?: number; versions?: Record<string, { port?: number }> }>(raw.services)) {
     role.port = await freePort();
     role.grpcPort = await freePort();
+    // npm start runs the extra versions too (gRPC on their port + 10000): on free ports, not ones derived from random ones.
+    for (const v of Object.values(role.versions ?? {})) v.port = await freePort();
   }
   const path = join(mkdtempSync(join(tmpdir(), 'gm-grpc-start-')), 'services.json');
   writeFileSync(path, JSON.stringify(raw));

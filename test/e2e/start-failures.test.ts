@@ -22,7 +22,11 @@ afterAll(() => {
 async function configWithFreePorts(): Promise<{ path: string; ports: Record<string, number> }> {
   const raw = JSON.parse(readFileSync(join(ROOT, 'config', 'services.json'), 'utf8'));
   const ports: Record<string, number> = {};
-  for (const id of Object.keys(raw.services)) raw.services[id].port = ports[id] = await freePort();
+  for (const id of Object.keys(raw.services)) {
+    raw.services[id].port = ports[id] = await freePort();
+    // npm start runs the extra versions too: theirs must be free as well, not derived from a random one.
+    for (const v of Object.keys(raw.services[id].versions ?? {})) raw.services[id].versions[v].port = ports[`${id}-${v}`] = await freePort();
+  }
   const path = join(dir, `services-${Object.values(ports)[0]}.json`);
   writeFileSync(path, JSON.stringify(raw));
   return { path, ports };
@@ -110,6 +114,12 @@ describe('npm start that cannot start', () => {
     expect(platformLine).toEqual([expect.stringContaining('role g exited while starting (exit 3)')]);
     expect(await allClosed(Object.values(ports))).toBe(true);
   }, 30_000);
+});
+
+test('the service binary told to run a version its role does not declare: exit 78 naming SERVICE_VERSION and the versions there are', async () => {
+  const r = await run([serviceBinary()], { ROLE: 'h', SERVICE_VERSION: 'v3', PORT: String(await freePort()) });
+  expect(r.code).toBe(78);
+  expectOneLine(r.stderr, 'SERVICE_VERSION', "'v3' is not a version of role 'h'", 'v1, v2');
 });
 
 test('the service binary on a taken port: exit 78 with one line naming the port', async () => {

@@ -17,7 +17,7 @@ import { jaegerBinary, startJaeger, type Jaeger } from '../support/jaeger';
 import { checkConfig, prometheusBinary, startPrometheus, type Prometheus } from '../support/prometheus';
 import { serviceBinary } from '../../scripts/artifacts';
 import { panelQueries, panels, variableQueries } from './dashboard-queries';
-import { annotatedTargets, renderedDeployments, scrapeConfig } from './scrape-config';
+import { annotatedTargets, renderedDeployments, scrapeConfig, type AnnotatedTarget } from './scrape-config';
 import { missingTool } from '../support/tools';
 
 const { config } = loadConfig();
@@ -42,6 +42,8 @@ await describeWithBackends('the Grafana dashboard, queried from a real Prometheu
   let jaeger: Jaeger;
   let platform: ProcessPlatform;
   let prometheus: Prometheus;
+  /** Each pod template's process: every version runs (the platform's `versions`), each on its own port. */
+  const portOf = (t: AnnotatedTarget) => Number(new URL(platform.versionUrl(t.role, t.labels.version!)).port);
   let startedAt = 0;
 
   beforeAll(async () => {
@@ -57,10 +59,11 @@ await describeWithBackends('the Grafana dashboard, queried from a real Prometheu
         LOG_LEVEL: 'error',
         DRAIN_DELAY_MS: '0',
       },
+      versions: true,
       onUnexpectedExit: (id, how) => unexpected.push(`${id}: ${how}`),
     });
     await platform.start(30_000);
-    prometheus = await startPrometheus(scrapeConfig(targets, (role) => platform.ports.get(role)!));
+    prometheus = await startPrometheus(scrapeConfig(targets, portOf));
     await prometheus.waitForScrapes();
   }, 120_000);
 
@@ -80,11 +83,13 @@ await describeWithBackends('the Grafana dashboard, queried from a real Prometheu
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 503, 500]);
   };
 
-  test('Prometheus scrapes every annotated pod template at its annotated path, one target per role', async () => {
-    expect(targets.map((t) => t.role).sort()).toEqual(Object.keys(config.services).sort());
+  test('Prometheus scrapes every annotated pod template at its annotated path, one target per version of each role', async () => {
+    const versions = (id: string) => [config.services[id]!.version ?? config.defaults.version, ...Object.keys(config.services[id]!.versions ?? {})];
+    expect(targets.map((t) => `${t.role}-${t.labels.version}`).sort()).toEqual(Object.keys(config.services).flatMap((id) => versions(id).map((v) => `${id}-${v}`)).sort());
     const active = await prometheus.targets();
-    expect(active.map((t) => ({ app: t.labels.app, health: t.health, path: new URL(t.scrapeUrl).pathname })).sort((x, y) => x.app!.localeCompare(y.app!))).toEqual(
-      targets.map((t) => ({ app: t.labels.app, health: 'up' as const, path: t.path })).sort((x, y) => x.app!.localeCompare(y.app!)),
+    const key = (t: { app?: string; version?: string }) => `${t.app}-${t.version}`;
+    expect(active.map((t) => ({ app: t.labels.app, version: t.labels.version, health: t.health, path: new URL(t.scrapeUrl).pathname })).sort((x, y) => key(x).localeCompare(key(y)))).toEqual(
+      targets.map((t) => ({ app: t.labels.app, version: t.labels.version, health: 'up' as const, path: t.path })).sort((x, y) => key(x).localeCompare(key(y))),
     );
   });
 
@@ -154,7 +159,7 @@ await describeWithBackends('the Grafana dashboard, queried from a real Prometheu
     const checked = checkConfig(prometheus.configFile);
     expect({ ok: checked.ok, output: checked.output }).toEqual({ ok: true, output: expect.stringContaining('SUCCESS') });
     const broken = `${prometheus.configFile}.broken.yml`;
-    const generated = scrapeConfig(targets, (role) => platform.ports.get(role)!) as { global: Record<string, string> };
+    const generated = scrapeConfig(targets, portOf) as { global: Record<string, string> };
     writeFileSync(broken, stringify({ ...generated, global: { ...generated.global, scrape_timeout: '5s' } }));
     const refused = checkConfig(broken);
     expect(refused.ok).toBe(false);

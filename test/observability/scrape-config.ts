@@ -2,8 +2,8 @@
  * A Prometheus scrape config derived from the rendered manifests, read the way the cluster's Prometheus reads pods (the
  * `kubernetes-pods` job of Istio's Prometheus add-on): a pod template annotated `prometheus.io/scrape: "true"` is scraped at
  * `prometheus.io/path` on `prometheus.io/port`, with the pod's labels as target labels. Only the address is local: the pod's
- * annotated port becomes the port of the role's process, so a wrong annotation (path, port, a role left unannotated) fails the
- * scrape here as it would in the cluster.
+ * annotated port becomes the port of its process (that version of that role), so a wrong annotation (path, port, a role left
+ * unannotated) fails the scrape here as it would in the cluster.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,15 +45,15 @@ export function annotatedTargets(deployments: K8sObject[]): AnnotatedTarget[] {
   });
 }
 
-/** The Prometheus config: one static target per annotated pod template, at the local port of its role. */
-export function scrapeConfig(targets: AnnotatedTarget[], localPort: (role: string) => number, intervalSeconds = 1): object {
+/** The Prometheus config: one static target per annotated pod template, at the local port of its process. */
+export function scrapeConfig(targets: AnnotatedTarget[], localPort: (target: AnnotatedTarget) => number, intervalSeconds = 1): object {
   return {
     global: { scrape_interval: `${intervalSeconds}s`, scrape_timeout: `${intervalSeconds}s`, evaluation_interval: `${intervalSeconds}s` },
     scrape_configs: [
       {
         job_name: 'kubernetes-pods',
         static_configs: targets.map((t) => ({
-          targets: [`127.0.0.1:${localPort(t.role)}`],
+          targets: [`127.0.0.1:${localPort(t)}`],
           // `__metrics_path__` is what the cluster job's relabelling sets from prometheus.io/path.
           labels: { ...t.labels, pod: t.deployment, __metrics_path__: t.path },
         })),

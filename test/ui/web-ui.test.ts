@@ -72,6 +72,9 @@ describeInBrowser('the web UI in a real browser', ({ test, beforeAll, afterAll }
   test('by keyboard alone: Tab to the call button (focus visible), Enter, and the seven greetings arrive as cards', async () => {
     await page.fill('#slow', '5000');
     await page.focus('#api');
+    // API host, then User (the routing header), then the call button.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('user');
     await page.keyboard.press('Tab');
     const focused = await page.evaluate(() => {
       const e = document.activeElement as HTMLElement;

@@ -7,6 +7,9 @@
 #          packages both tools share once. kubernetes' own go.mod replaces its staging modules with ./staging, which is why
 #          `go install` cannot build it; mesh/go.mod replaces each with its published v0.Y release instead.
 #   tilt/  Tilt v0.33.0, with the four substitutions its README explains (tilt/README.md).
+#   Gateway API's CRDs (standard channel), from the sigs.k8s.io/gateway-api module at the version mesh/go.mod requires (the
+#          one the pinned Istio is built against), into $GATEWAY_API_CRDS: the one place the gate (and any component that
+#          needs them: the gateway-api component, an ambient waypoint) gets them from.
 #
 # A binary is kept only when it runs, reports the pinned version, and was built from the same recipe (a hash of the module
 # files and build flags, stored beside it); otherwise it is rebuilt. Builds go to a temporary directory and are moved into
@@ -153,6 +156,39 @@ build_tilt() {
   tool_current tilt "$recipe" "$version" version
 }
 
+# Gateway API's standard-channel CRDs, one file, verified against the hash mesh/go.sum records for the module. Only the CRDs:
+# the channel's ValidatingAdmissionPolicy guards CRD upgrades on a real cluster and says nothing about the objects checked.
+GATEWAY_API_MODULE=sigs.k8s.io/gateway-api
+gateway_api_crds_file() { # gateway_api_crds_file VERSION
+  echo "$TOOLS_DIR/crds/gateway-api-$1-standard.yaml"
+}
+
+install_gateway_api_crds() {
+  local dir=$CLUSTER_TOOLS_SRC/mesh version out json from
+  version=$(required_version "$dir" "$GATEWAY_API_MODULE")
+  out=$(gateway_api_crds_file "$version")
+  if [ -s "$out" ]; then
+    log cluster-tools "Gateway API $version CRDs already in $out"
+    return 0
+  fi
+  # In the mesh module, so the download is checked against its go.sum (and the module cache is shared with its build).
+  json=$(cd "$dir" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly "$GO" mod download -json "$GATEWAY_API_MODULE@$version") || return 1
+  from=$(echo "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$from/config/crd/standard" ] || {
+    log cluster-tools "$GATEWAY_API_MODULE@$version has no config/crd/standard"
+    return 1
+  }
+  mkdir -p "$(dirname "$out")"
+  local tmp=$out.tmp.$$ crd
+  : >"$tmp"
+  for crd in "$from"/config/crd/standard/gateway.networking.k8s.io_*.yaml; do
+    case "$crd" in *_vap_*) continue ;; esac
+    { echo '---'; cat "$crd"; } >>"$tmp"
+  done
+  mv -f "$tmp" "$out"
+  log cluster-tools "Gateway API $version CRDs (standard channel) written to $out"
+}
+
 build_cluster_tools() {
   GO=$(find_go) || {
     log cluster-tools "Go 1.26 or later is needed to build kube-apiserver, istioctl and Tilt (none found on PATH or in /usr/local/go)"
@@ -165,6 +201,7 @@ build_cluster_tools() {
   flock "$lock"
   build_mesh_tools || status=1
   build_tilt || status=1
+  install_gateway_api_crds || status=1
   flock -u "$lock"
   return "$status"
 }

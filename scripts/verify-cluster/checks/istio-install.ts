@@ -51,21 +51,31 @@ function conversionWebhooks(objects: K8sObject[]): Finding[] {
     .map((o) => ({ object: objectName(o), message: 'converts through a webhook (a Service call): not applied' }));
 }
 
-/**
- * Istio's CRDs (istioctl's base component, the same in every profile) and the Gateway API's standard channel (the ambient
- * component's waypoint is a Gateway; Istio does not install those CRDs, a cluster's owner does), applied for real and awaited.
- */
+/** Istio's CRDs (istioctl's base component, the same in every profile), applied for real and awaited. */
 export async function installIstioCrds(tools: Tools, cluster: Cluster, root: string): Promise<CheckResult> {
-  const name = "istioctl + kube-apiserver: Istio's and the Gateway API's CRDs are served";
+  const name = "istioctl + kube-apiserver: Istio's CRDs are served";
   const generated = await runAsync(tools.istioctl, ['manifest', 'generate', '--set', 'profile=minimal']);
   if (generated.status !== 0) return { name, root, findings: [{ object: 'istioctl', message: generated.stderr.trim() }], summary: 'generation failed' };
-  const gatewayApi = tools.gatewayApiCrds.flatMap((file) => parseYamlStream(readFileSync(file, 'utf8')));
-  const all = [...parseYamlStream(generated.stdout), ...gatewayApi];
+  const all = parseYamlStream(generated.stdout);
   const crds = all.filter((o) => o.kind === 'CustomResourceDefinition' && o.spec?.conversion?.strategy !== 'Webhook');
   const applied = await applyAll(cluster.client, crds);
   const findings = [...conversionWebhooks(all), ...applied.findings, ...(await waitEstablished(cluster, crds))];
   await cluster.client.discover();
   return { name, root, findings, summary: `${applied.applied.length}/${crds.length} CRDs established` };
+}
+
+/**
+ * Gateway API's CRDs (the standard channel of the release the pinned Istio is built against; cluster-tools/build.sh fetches
+ * them from its Go module), applied for real and awaited, so the gateway-api component's routes and the ambient component's
+ * waypoint (a Gateway) meet their real schemas and CEL rules. Istio does not install them; a cluster's owner does.
+ */
+export async function installGatewayApiCrds(tools: Tools, cluster: Cluster, root: string): Promise<CheckResult> {
+  const name = "kube-apiserver: Gateway API's CRDs are served";
+  const crds = parseYamlStream(readFileSync(tools.gatewayApiCrds, 'utf8')).filter((o) => o.kind === 'CustomResourceDefinition');
+  const applied = await applyAll(cluster.client, crds);
+  const findings = [...conversionWebhooks(crds), ...applied.findings, ...(await waitEstablished(cluster, crds))];
+  await cluster.client.discover();
+  return { name, root, findings, summary: `${applied.applied.length}/${crds.length} CRDs established (${tools.versions['gateway-api']})` };
 }
 
 export async function installIstio(tools: Tools, cluster: Cluster, root: string, work: string): Promise<IstioInstall> {

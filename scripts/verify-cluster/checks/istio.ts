@@ -47,7 +47,7 @@ export async function checkAnalyze(tools: Tools, set: RenderedSet, istio: IstioI
   const install = istio.manifest[set.overlay];
   if (install) args.push(install);
   // The Gateway API CRDs the API server serves, so the analyzer that checks them against this Istio's minimum sees them.
-  args.push(...tools.gatewayApiCrds);
+  args.push(tools.gatewayApiCrds);
   const result = await runAsync(tools.istioctl, args);
   const findings: Finding[] = [];
   // An object istioctl cannot read is reported as "error processing <file>[<n>]: <reason>", the n-th document (from 0) of
