@@ -1,6 +1,7 @@
 /**
  * The render command, the successor of the original platform's Jinja template: reads config/services.json and writes every
- * per-role Kubernetes and Istio object under deploy/, and the Compose stack in deploy/compose/. With `--check` it writes
+ * per-role Kubernetes and Istio object under deploy/, the Compose stack in deploy/compose/, and the README's table of
+ * environment variables (from src/config/env.ts). With `--check` it writes
  * nothing and exits 1 when the committed output is stale, which is how CI proves the manifests match the config.
  *
  *   bun scripts/render/main.ts [--check] [--config <file>] [--out <repository root>]
@@ -10,6 +11,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../src/config/settings';
 import { ConfigError } from '../../src/config/validate';
 import { renderFiles, staleFiles, writeFiles } from './files';
+import { README, renderedReadme } from './readme';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -49,6 +51,8 @@ function main(argv: string[]): number {
   let files;
   try {
     files = renderFiles(loadConfig(options.config).config);
+    const readme = renderedReadme(options.out);
+    if (readme !== undefined) files.set(README, readme);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`render: ${err.message}`);

@@ -9,6 +9,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IIoK8sApiCoreV1Probe as Probe } from 'kubernetes-models/v1/Probe';
+import { VARIABLES } from '../../src/config/env';
 import {
   backendNeeds,
   deploymentName,
@@ -140,20 +141,20 @@ export function roleEnv(config: PlatformConfig, id: string, everyHop?: Transport
   const role = config.services[id]!;
   const d = config.defaults;
   const env: EnvVar[] = [
-    { name: 'ROLE', value: id },
-    { name: 'PORT', value: String(HTTP_PORT) },
-    { name: 'LOG_LEVEL', value: 'info' },
+    { name: VARIABLES.role.name, value: id },
+    { name: VARIABLES.port.name, value: String(HTTP_PORT) },
+    { name: VARIABLES.logLevel.name, value: 'info' },
     // From the pod's own label, so an overlay that relabels a canary also changes what the service reports.
-    { name: 'SERVICE_VERSION', valueFrom: { fieldRef: { fieldPath: "metadata.labels['version']" } } },
+    { name: VARIABLES.version.name, valueFrom: { fieldRef: { fieldPath: "metadata.labels['version']" } } },
     // Pinned here because terminationGracePeriodSeconds is computed from the same two numbers.
-    { name: 'DRAIN_DELAY_MS', value: String(d.drainDelayMs) },
-    { name: 'SHUTDOWN_TIMEOUT_MS', value: String(d.shutdownTimeoutMs) },
+    { name: VARIABLES.drainDelayMs.name, value: String(d.drainDelayMs) },
+    { name: VARIABLES.shutdownTimeoutMs.name, value: String(d.shutdownTimeoutMs) },
     { name: 'ZIPKIN_URL', value: ZIPKIN_URL },
   ];
-  if (servesGrpc(config, id, everyHop)) env.push({ name: 'GRPC_PORT', value: String(GRPC_PORT) });
+  if (servesGrpc(config, id, everyHop)) env.push({ name: VARIABLES.grpcPort.name, value: String(GRPC_PORT) });
   for (const up of role.upstreams) env.push({ name: upstreamEnvName(up), value: upstreamUrl(up, edgeTransport(config, id, up, everyHop)) });
   const queue = role.publish?.queue ?? role.consume?.queue;
-  if (queue !== undefined) env.push({ name: 'QUEUE_NAME', value: queue });
+  if (queue !== undefined) env.push({ name: VARIABLES.queueName.name, value: queue });
   if (usesMongo(config, id)) env.push(secretEnv('MONGO_CONN', MONGO_SECRET_KEY));
   if (usesRabbitmq(config, id)) env.push(secretEnv('RABBITMQ_CONN', RABBITMQ_SECRET_KEY));
   return env;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { readEnv } from './env';
+import { readEnv, VARIABLES } from './env';
 import { loadConfig, pickRole, resolveRole } from './settings';
 import { ConfigError } from './validate';
 
@@ -95,5 +95,16 @@ describe('connection URLs', () => {
     const found = problems({ SERVICE_B_URL: 'http://user:hunter2@service-b:8080' });
     expect(found).toEqual(['SERVICE_B_URL: must not carry credentials (they would appear in answers)']);
     expect(found.join()).not.toContain('hunter2');
+  });
+});
+
+describe('the table of variables', () => {
+  test('every variable is read by its declared name, and a blank value counts as unset', () => {
+    for (const [key, v] of Object.entries(VARIABLES) as [keyof typeof VARIABLES, { name: string }][]) {
+      expect({ key, value: readEnv({ [v.name]: '   ' })[key] }).toEqual({ key, value: readEnv({})[key] });
+      // A value that no reader but the free-text ones takes: each checked variable names itself in the refusal.
+      const refused = problems({ [v.name]: '\u0000not a value\u0000' });
+      if (refused.length > 0) expect(refused.every((p) => p.startsWith(`${v.name}: `))).toBe(true);
+    }
   });
 });

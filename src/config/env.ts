@@ -4,7 +4,7 @@
  * Every bad value is reported, never silently replaced by a default.
  */
 import { originProblem } from './origins';
-import { readOtelEnv, type OtlpSettings, type PropagatorName } from './otel-env';
+import { OTEL_DOCS, readOtelEnv, type OtlpSettings, type PropagatorName } from './otel-env';
 import type { Transport } from './schema';
 import { ConfigError, type ConfigProblem } from './validate';
 
@@ -23,32 +23,150 @@ const LOG_LEVEL_ALIASES: Record<string, LogLevel> = {
   panic: 'error',
 };
 
-export interface EnvSettings {
-  /** Role id from ROLE, or undefined to find the role by SERVICE_NAME. */
-  role?: string;
-  configPath?: string;
-  port?: number;
-  logLevel: LogLevel;
-  serviceName?: string;
-  greeting?: string;
-  version?: string;
-  allowedOrigins?: string[];
+/** What a reader makes of a set, non-blank value; a bad one is reported through `bad` (naming the variable, never echoing it). */
+type Reader<T> = (raw: string, bad: (reason: string) => void) => T;
+
+interface Variable<T> {
+  /** The variable's name, as a pod or a shell sets it. */
+  name: string;
+  read: Reader<T>;
+  /** Its row in the README's table of variables (rendered from here: `npm run render`). */
+  doc: string;
+  /** The value when unset; without one, an unset variable is `undefined` and the config's value applies. */
+  fallback?: T;
+}
+
+function variable<T>(name: string, read: Reader<T>, doc: string): Variable<T>;
+function variable<T>(name: string, read: Reader<T>, doc: string, fallback: T): Variable<T> & { fallback: T };
+function variable<T>(name: string, read: Reader<T>, doc: string, fallback?: T): Variable<T> {
+  return { name, read, doc, ...(fallback !== undefined && { fallback }) };
+}
+
+const text: Reader<string> = (raw) => raw;
+
+const int =
+  (min: number, max: number): Reader<number> =>
+  (raw, bad) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) bad(`'${raw}' is not a whole number from ${min} to ${max}`);
+    return n;
+  };
+
+const ratio: Reader<number> = (raw, bad) => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 1) bad(`'${raw}' is not a number from 0 to 1`);
+  return n;
+};
+
+const oneOf =
+  <T extends string>(values: readonly T[]): Reader<T> =>
+  (raw, bad) => {
+    const v = raw.toLowerCase();
+    if (!values.includes(v as T)) bad(`'${v}' is not one of ${values.join(', ')}`);
+    return v as T;
+  };
+
+const url =
+  (protocols: string[], options: { credentials: boolean } = { credentials: true }): Reader<string> =>
+  (raw, bad) => {
+    const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(raw)?.[1]?.toLowerCase();
+    // The value may hold credentials: name the variable, never echo it.
+    if (!scheme) bad('is not a valid URL');
+    else if (!protocols.includes(scheme)) bad(`scheme '${scheme}' is not one of ${protocols.join(', ')}`);
+    // A MongoDB seed list (host1:27017,host2:27017) is not a WHATWG URL; the driver parses it, so only the scheme is checked.
+    else if (!scheme.startsWith('mongodb') && !URL.canParse(raw)) bad('is not a valid URL');
+    // Upstream URLs appear in answers and spans; credentials there would be shown to every caller.
+    else if (!options.credentials && new URL(raw).username !== '') bad('must not carry credentials (they would appear in answers)');
+    return raw;
+  };
+
+const origins: Reader<string[]> = (raw, bad) => {
+  const list = raw.split(',').map((o) => o.trim());
+  if (list.some((o) => o === '')) bad(`'${raw}' has an empty entry (a stray comma?): list origins like https://ui.example.com,http://localhost:4200, or *`);
+  for (const o of list.filter(Boolean)) {
+    const problem = originProblem(o);
+    if (problem) bad(problem);
+  }
+  return list;
+};
+
+const port: Reader<number> = (raw, bad) => {
+  const m = /^:?(\d{1,5})$/.exec(raw);
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || n < 1 || n > 65535) bad(`'${raw}' is not a port (use 8080 or :8080)`);
+  return n;
+};
+
+const logLevel: Reader<LogLevel> = (raw, bad) => {
+  const level = LOG_LEVEL_ALIASES[raw.toLowerCase()];
+  if (!level) bad(`'${raw.toLowerCase()}' is not one of ${LOG_LEVELS.join(', ')}`);
+  return level ?? 'info';
+};
+
+/** Bun's default for BUN_CONFIG_MAX_HTTP_REQUESTS; also the default budget under Node, whose agent has no cap of its own. */
+export const FETCH_MAX_IN_FLIGHT_DEFAULT = 256;
+
+/**
+ * Every plain variable, declared once: its name, how its value is read and checked, its documentation. `EnvSettings` and the
+ * README's table are derived from this, so a new variable is one entry here (and its use where it matters). Two families are
+ * read apart, below: SERVICE_<X>_URL (one per upstream) and the OpenTelemetry SDK's OTEL_* (otel-env.ts, which documents its
+ * own rows in the same table).
+ */
+export const VARIABLES = {
+  role: variable('ROLE', (raw) => raw.toLowerCase().replace(/^service-/, ''), 'role id (`a`..`h`); when unset, `SERVICE_NAME` is matched against the role names'),
+  port: variable('PORT', port, '`8080` or `:8080`'),
+  logLevel: variable('LOG_LEVEL', logLevel, '`debug`, `info`, `warn`, `error` (logrus names accepted); anything else stops the start', 'info' as LogLevel),
+  serviceName: variable('SERVICE_NAME', text, "overrides the role's name"),
+  greeting: variable('GREETING', text, "overrides the role's greeting"),
+  version: variable(
+    'SERVICE_VERSION',
+    text,
+    "the version to run and report (the manifests set it from the pod's `version` label; default: the role's default version, `v1`). For a role that declares `versions`, it picks one and its overrides; a name the role does not declare stops the start with exit 78",
+  ),
+  allowedOrigins: variable('ALLOWED_ORIGINS', origins, 'edge CORS origins, a comma list (`*` is never combined with credentials)'),
+  mongoUrl: variable('MONGO_CONN', url(['mongodb:', 'mongodb+srv:']), 'a real MongoDB; unset = an embedded in-memory store'),
+  rabbitmqUrl: variable('RABBITMQ_CONN', url(['amqp:', 'amqps:']), 'a real RabbitMQ; unset = an embedded in-memory queue'),
+  queueName: variable('QUEUE_NAME', text, 'overrides the queue D publishes to and F consumes'),
+  configPath: variable('CONFIG_PATH', text, 'a config file instead of the one compiled in'),
+  transport: variable('TRANSPORT', oneOf(['http', 'grpc'] as const), '`http` or `grpc`: every hop over it, whatever the config says (`npm start -- --transport grpc`)'),
+  grpcPort: variable('GRPC_PORT', int(1, 65_535), 'serve gRPC on this port (a pod that is called over gRPC gets 50051)'),
+  greetingShape: variable(
+    'GREETING_SHAPE',
+    oneOf(['array', 'gateway'] as const),
+    "the edge's answer: `array` (default) or `gateway` (`{\"greeting\": [...]}`, as the gRPC variant's UI reads)",
+  ),
+  upstreamTimeoutMs: variable('UPSTREAM_TIMEOUT_MS', int(1, 600_000), 'how long each upstream call may take, in ms (default in `config/services.json`)'),
+  drainDelayMs: variable('DRAIN_DELAY_MS', int(0, 600_000), 'on SIGTERM, how long the role keeps serving while not ready, in ms, before it stops taking requests (default in the config)'),
+  shutdownTimeoutMs: variable('SHUTDOWN_TIMEOUT_MS', int(1, 600_000), 'how long shutdown waits for requests in flight and the backends, in ms (default in the config)'),
+  chaosLatencyMs: variable('CHAOS_LATENCY_MS', int(0, 600_000), 'staged latency without Istio, on the greeting route only (off by default)'),
+  chaosErrorRate: variable('CHAOS_ERROR_RATE', ratio, 'staged failures without Istio (a share from 0 to 1 answered 500), on the greeting route only (off by default)'),
+  traceSampleRatio: variable('TRACE_SAMPLE_RATIO', ratio, 'the share of requests the edge samples when no caller decided (default 1); `OTEL_TRACES_SAMPLER` is its standard spelling (set one)'),
+  traceUiUrl: variable(
+    'TRACE_UI_URL',
+    url(['http:', 'https:']),
+    'where the UI links a trace (a URL with "jaeger" or port 16686 links `<url>/trace/<id>`, otherwise Zipkin\'s `<url>/zipkin/traces/<id>`)',
+  ),
+  memoryQueueLimit: variable(
+    'MEMORY_QUEUE_LIMIT',
+    int(1, 10_000_000),
+    "messages an embedded queue holds before D's publish is refused with 503 (default 10,000); matters only with one process per role and no RabbitMQ, where D's queue has no consumer",
+  ),
+  upstreamMaxInFlight: variable(
+    'UPSTREAM_MAX_IN_FLIGHT',
+    int(1, 65_535),
+    "upstream calls one role keeps in flight (default: Bun's fetch cap, `BUN_CONFIG_MAX_HTTP_REQUESTS` = 256, shared out when roles share a process); the rest wait their turn within their deadline",
+  ),
+  upstreamMaxAnswerBytes: variable('UPSTREAM_MAX_ANSWER_BYTES', int(1024, 256 * 1024 * 1024), 'the largest upstream answer read (default 1 MiB); a larger one is a failed subtree'),
+  fetchMaxInFlight: variable('BUN_CONFIG_MAX_HTTP_REQUESTS', int(1, 65_535), "Bun's own cap on a process's fetch requests in flight, read here to size the call budget", FETCH_MAX_IN_FLIGHT_DEFAULT),
+} satisfies Record<string, Variable<unknown>>;
+
+type Plain = {
+  [K in keyof typeof VARIABLES]: (typeof VARIABLES)[K] extends { fallback: infer F } ? F : ReturnType<(typeof VARIABLES)[K]['read']> | undefined;
+};
+
+export type EnvSettings = Plain & {
   /** SERVICE_<X>_URL, keyed by lower-case role id; a `grpc://` URL is called over gRPC. */
   upstreamUrls: Record<string, string>;
-  /** GREETING_SHAPE: the edge's answer as the REST array or the gRPC variant's gateway JSON. */
-  greetingShape?: 'array' | 'gateway';
-  /** TRANSPORT: every hop over this transport, whatever the config says (`npm start -- --transport grpc`). */
-  transport?: Transport;
-  /** GRPC_PORT: serve gRPC on this port (a pod that is called over gRPC gets 50051). */
-  grpcPort?: number;
-  mongoUrl?: string;
-  rabbitmqUrl?: string;
-  queueName?: string;
-  upstreamTimeoutMs?: number;
-  drainDelayMs?: number;
-  shutdownTimeoutMs?: number;
-  chaosLatencyMs?: number;
-  chaosErrorRate?: number;
   /** Where spans go, over Zipkin v2 JSON and/or OTLP/HTTP; neither: tracing off. */
   zipkinUrl?: string;
   otlp?: OtlpSettings;
@@ -59,133 +177,53 @@ export interface EnvSettings {
   resourceAttributes: Record<string, string>;
   /** Standard OTEL_* settings present but deliberately not honoured (otel-env.ts says why), for the start-up log. */
   notHonoured: string[];
-  /** Where the UI links a trace id: a Zipkin or Jaeger UI base URL. */
-  traceUiUrl?: string;
-  /** Messages an embedded in-memory queue holds before publishing is refused. */
-  memoryQueueLimit?: number;
-  /** The largest upstream answer read, in bytes (UPSTREAM_MAX_ANSWER_BYTES). */
-  upstreamMaxAnswerBytes?: number;
-  /** Upstream calls one role keeps in flight at most (UPSTREAM_MAX_IN_FLIGHT); the rest wait their turn. */
-  upstreamMaxInFlight?: number;
-  /** Requests in flight Bun's fetch allows per process (its own BUN_CONFIG_MAX_HTTP_REQUESTS, 256 by default). */
-  fetchMaxInFlight: number;
+};
+
+/** The families read apart from VARIABLES, as the README's table shows them. */
+const UPSTREAM_URL_DOC = {
+  names: ['SERVICE_<X>_URL'],
+  doc: 'URL of upstream role x (default: its local port on 127.0.0.1); `grpc://host:port` calls it over gRPC',
+};
+
+/** The README's table of variables: every plain one, then the upstream URLs and the OpenTelemetry SDK's. */
+export function variableDocs(): { names: string[]; doc: string }[] {
+  return [...Object.values(VARIABLES).map((v: Variable<unknown>) => ({ names: [v.name], doc: v.doc })), UPSTREAM_URL_DOC, ...OTEL_DOCS];
 }
 
-/** Bun's default for BUN_CONFIG_MAX_HTTP_REQUESTS; also the default budget under Node, whose agent has no cap of its own. */
-export const FETCH_MAX_IN_FLIGHT_DEFAULT = 256;
+const UPSTREAM_URL = url(['http:', 'https:', 'grpc:'], { credentials: false });
 
 type Env = Record<string, string | undefined>;
 
 export function readEnv(env: Env = process.env): EnvSettings {
   const problems: ConfigProblem[] = [];
   const bad = (name: string, reason: string) => problems.push({ file: 'environment', path: name, reason });
-  const str = (name: string) => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
-  const int = (name: string, min: number, max: number) => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) bad(name, `'${v}' is not a whole number from ${min} to ${max}`);
-    return n;
-  };
-  const ratio = (name: string) => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0 || n > 1) bad(name, `'${v}' is not a number from 0 to 1`);
-    return n;
-  };
-  const url = (name: string, protocols: string[], options: { credentials: boolean } = { credentials: true }) => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(v)?.[1]?.toLowerCase();
-    // The value may hold credentials: name the variable, never echo it.
-    if (!scheme) bad(name, 'is not a valid URL');
-    else if (!protocols.includes(scheme)) bad(name, `scheme '${scheme}' is not one of ${protocols.join(', ')}`);
-    // A MongoDB seed list (host1:27017,host2:27017) is not a WHATWG URL; the driver parses it, so only the scheme is checked.
-    else if (!scheme.startsWith('mongodb') && !URL.canParse(v)) bad(name, 'is not a valid URL');
-    // Upstream URLs appear in answers and spans; credentials there would be shown to every caller.
-    else if (!options.credentials && new URL(v).username !== '') bad(name, 'must not carry credentials (they would appear in answers)');
-    return v;
-  };
-
-  const oneOf = <T extends string>(name: string, values: readonly T[]): T | undefined => {
-    const v = str(name)?.toLowerCase();
-    if (v === undefined) return undefined;
-    if (!values.includes(v as T)) bad(name, `'${v}' is not one of ${values.join(', ')}`);
-    return v as T;
-  };
-  const origins = (name: string) => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const list = v.split(',').map((o) => o.trim());
-    if (list.some((o) => o === '')) bad(name, `'${v}' has an empty entry (a stray comma?): list origins like https://ui.example.com,http://localhost:4200, or *`);
-    for (const o of list.filter(Boolean)) {
-      const problem = originProblem(o);
-      if (problem) bad(name, problem);
-    }
-    return list;
-  };
-
-  let port: number | undefined;
-  const rawPort = str('PORT');
-  if (rawPort !== undefined) {
-    const m = /^:?(\d{1,5})$/.exec(rawPort);
-    port = m ? Number(m[1]) : NaN;
-    if (!m || port < 1 || port > 65535) bad('PORT', `'${rawPort}' is not a port (use 8080 or :8080)`);
+  const plain: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(VARIABLES) as [string, Variable<unknown>][]) {
+    const raw = env[v.name]?.trim();
+    plain[key] = raw === undefined || raw === '' ? v.fallback : v.read(raw, (reason) => bad(v.name, reason));
   }
-
-  const rawLevel = str('LOG_LEVEL')?.toLowerCase();
-  const logLevel = rawLevel === undefined ? 'info' : LOG_LEVEL_ALIASES[rawLevel];
-  if (!logLevel) bad('LOG_LEVEL', `'${rawLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
+  const settings = plain as Plain;
 
   const upstreamUrls: Record<string, string> = {};
   for (const name of Object.keys(env)) {
     const m = /^SERVICE_([A-Z0-9]+)_URL$/.exec(name);
     if (!m) continue;
-    const value = url(name, ['http:', 'https:', 'grpc:'], { credentials: false });
-    if (value) upstreamUrls[m[1]!.toLowerCase()] = value.replace(/\/+$/, '');
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    upstreamUrls[m[1]!.toLowerCase()] = UPSTREAM_URL(raw, (reason) => bad(name, reason)).replace(/\/+$/, '');
   }
 
   const otel = readOtelEnv(env, bad);
-  const sampleRatio = ratio('TRACE_SAMPLE_RATIO');
-  if (sampleRatio !== undefined && otel.sampleRatio !== undefined) bad('OTEL_TRACES_SAMPLER', 'is set beside TRACE_SAMPLE_RATIO: set one of them');
-
-  const settings: EnvSettings = {
-    role: str('ROLE')?.toLowerCase().replace(/^service-/, ''),
-    configPath: str('CONFIG_PATH'),
-    port,
-    logLevel: logLevel ?? 'info',
-    serviceName: str('SERVICE_NAME'),
-    greeting: str('GREETING'),
-    version: str('SERVICE_VERSION'),
-    allowedOrigins: origins('ALLOWED_ORIGINS'),
+  if (settings.traceSampleRatio !== undefined && otel.sampleRatio !== undefined) bad('OTEL_TRACES_SAMPLER', 'is set beside TRACE_SAMPLE_RATIO: set one of them');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    ...settings,
     upstreamUrls,
-    transport: oneOf('TRANSPORT', ['http', 'grpc'] as const),
-    greetingShape: oneOf('GREETING_SHAPE', ['array', 'gateway'] as const),
-    grpcPort: int('GRPC_PORT', 1, 65_535),
-    mongoUrl: url('MONGO_CONN', ['mongodb:', 'mongodb+srv:']),
-    rabbitmqUrl: url('RABBITMQ_CONN', ['amqp:', 'amqps:']),
-    queueName: str('QUEUE_NAME'),
-    upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 1, 600_000),
-    drainDelayMs: int('DRAIN_DELAY_MS', 0, 600_000),
-    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 1, 600_000),
-    chaosLatencyMs: int('CHAOS_LATENCY_MS', 0, 600_000),
-    chaosErrorRate: ratio('CHAOS_ERROR_RATE'),
     zipkinUrl: otel.zipkinUrl,
     otlp: otel.otlp,
-    traceSampleRatio: sampleRatio ?? otel.sampleRatio ?? 1,
+    traceSampleRatio: settings.traceSampleRatio ?? otel.sampleRatio ?? 1,
     propagators: otel.propagators,
     resourceAttributes: otel.resourceAttributes,
     notHonoured: otel.notHonoured,
-    traceUiUrl: url('TRACE_UI_URL', ['http:', 'https:']),
-    memoryQueueLimit: int('MEMORY_QUEUE_LIMIT', 1, 10_000_000),
-    upstreamMaxInFlight: int('UPSTREAM_MAX_IN_FLIGHT', 1, 65_535),
-    upstreamMaxAnswerBytes: int('UPSTREAM_MAX_ANSWER_BYTES', 1024, 256 * 1024 * 1024),
-    fetchMaxInFlight: int('BUN_CONFIG_MAX_HTTP_REQUESTS', 1, 65_535) ?? FETCH_MAX_IN_FLIGHT_DEFAULT,
   };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return settings;
 }

@@ -23,6 +23,31 @@
  * telemetry, Kiali and the trace UI link all agree on; the OpenTelemetry Operator injects OTEL_SERVICE_NAME, so refusing it
  * would stop the start instead.
  */
+/** These variables' rows in the README's table of variables (env.ts puts them after its own). */
+export const OTEL_DOCS: { names: string[]; doc: string }[] = [
+  { names: ['ZIPKIN_URL', 'OTEL_EXPORTER_ZIPKIN_ENDPOINT'], doc: 'the Zipkin v2 span endpoint (the second is its standard name; set both and they must agree)' },
+  {
+    names: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'],
+    doc: 'OTLP over HTTP (protobuf) beside or instead of Zipkin: the base (traces go to its `/v1/traces`) or the traces URL itself; `..._HEADERS` (`key=value,...`, a collector\'s token: checked, never logged), `..._TIMEOUT` (ms), `..._COMPRESSION` (`gzip`), `..._PROTOCOL` (only `http/protobuf`)',
+  },
+  {
+    names: ['OTEL_PROPAGATORS'],
+    doc: 'the trace context formats read and written, `tracecontext,b3multi` by default; the last listed wins when both are present and disagree (see "Traces" below); `baggage` accepted, changes nothing',
+  },
+  {
+    names: ['OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG'],
+    doc: '`parentbased_traceidratio` (with the ratio), `parentbased_always_on`, `parentbased_always_off`: the standard spelling of `TRACE_SAMPLE_RATIO` (set one); the non-parent-based samplers are refused (a hop that decides again breaks traces apart)',
+  },
+  {
+    names: ['OTEL_TRACES_EXPORTER', 'OTEL_SDK_DISABLED', 'OTEL_RESOURCE_ATTRIBUTES'],
+    doc: '`otlp`, `zipkin` or `none` (unset: each exporter whose endpoint is set); `true` turns tracing off; attributes added to the spans\' resource',
+  },
+  {
+    names: ['OTEL_SERVICE_NAME'],
+    doc: 'reported at start-up and not taken (nor `service.name` in the attributes): a role\'s service name is its workload name, the one Istio, Kiali and the trace links use',
+  },
+];
+
 export const PROPAGATOR_NAMES = ['tracecontext', 'b3multi'] as const;
 export type PropagatorName = (typeof PROPAGATOR_NAMES)[number];
 

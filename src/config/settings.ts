@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import embeddedConfig from '../../config/services.json';
-import type { EnvSettings, LogLevel } from './env';
+import { VARIABLES, type EnvSettings, type LogLevel } from './env';
 import type { OtlpSettings, PropagatorName } from './otel-env';
 import { localGrpcPort, localUpstreamUrl, roleVersion, roleVersions, servesGrpc, transportOfUrl, versionFacts } from './facts';
 import type { ChaosOptions, ConsumeOptions, EdgeOptions, PlatformConfig, PublishOptions, StoreTarget, Transport } from './schema';
@@ -74,7 +74,7 @@ export function pickRole(config: PlatformConfig, env: EnvSettings, file: string)
   if (env.role) {
     if (env.role in config.services) return env.role;
     throw new ConfigError([
-      { file: 'environment', path: 'ROLE', reason: `unknown role '${env.role}': ${file} defines ${ids.join(', ')}` },
+      { file: 'environment', path: VARIABLES.role.name, reason: `unknown role '${env.role}': ${file} defines ${ids.join(', ')}` },
     ]);
   }
   const byName = ids.find((id) => config.services[id]!.name.toLowerCase() === env.serviceName?.toLowerCase());
@@ -82,7 +82,7 @@ export function pickRole(config: PlatformConfig, env: EnvSettings, file: string)
   throw new ConfigError([
     {
       file: 'environment',
-      path: 'ROLE',
+      path: VARIABLES.role.name,
       reason: env.serviceName
         ? `not set, and SERVICE_NAME '${env.serviceName}' names no role in ${file}`
         : `not set: choose one of ${ids.join(', ')}`,
@@ -100,7 +100,7 @@ function pickVersion(config: PlatformConfig, id: string, env: EnvSettings): stri
   const known = roleVersions(config, id);
   if (config.services[id]!.versions && !known.includes(version))
     throw new ConfigError([
-      { file: 'environment', path: 'SERVICE_VERSION', reason: `'${version}' is not a version of role '${id}': the config declares ${known.join(', ')}` },
+      { file: 'environment', path: VARIABLES.version.name, reason: `'${version}' is not a version of role '${id}': the config declares ${known.join(', ')}` },
     ]);
   return version;
 }
@@ -152,6 +152,6 @@ export function resolveRole(config: PlatformConfig, id: string, env: EnvSettings
     upstreamMaxAnswerBytes: env.upstreamMaxAnswerBytes ?? d.upstreamMaxAnswerBytes,
   };
   if (settings.edge?.allowCredentials && settings.edge.allowedOrigins.includes('*'))
-    throw new ConfigError([{ file: 'environment', path: 'ALLOWED_ORIGINS', reason: "'*' cannot be combined with allowCredentials in the config" }]);
+    throw new ConfigError([{ file: 'environment', path: VARIABLES.allowedOrigins.name, reason: "'*' cannot be combined with allowCredentials in the config" }]);
   return settings;
 }

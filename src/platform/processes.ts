@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { VARIABLES } from '../config/env';
 import { deploymentName, edgeTransport, localGrpcPort, roleVersions, servesGrpc, upstreamEnvName, versionFacts } from '../config/facts';
 import type { PlatformConfig, Transport } from '../config/schema';
 import { StartupConfigError } from '../serving/start-errors';
@@ -122,9 +123,9 @@ export class ProcessPlatform {
 
   /** The env a pod of this role gets from its manifest, with cluster DNS names replaced by localhost ports. */
   envFor(id: string): Record<string, string> {
-    const env: Record<string, string> = { ROLE: id, PORT: String(this.ports.get(id)), ...this.options.env };
+    const env: Record<string, string> = { [VARIABLES.role.name]: id, [VARIABLES.port.name]: String(this.ports.get(id)), ...this.options.env };
     const grpcPort = this.grpcPorts.get(id);
-    if (grpcPort !== undefined) env.GRPC_PORT = String(grpcPort);
+    if (grpcPort !== undefined) env[VARIABLES.grpcPort.name] = String(grpcPort);
     for (const up of this.config.services[id]!.upstreams)
       env[upstreamEnvName(up)] =
         edgeTransport(this.config, id, up, this.options.transport) === 'grpc' ? `grpc://127.0.0.1:${this.grpcPorts.get(up)}` : this.url(up);
@@ -139,8 +140,8 @@ export class ProcessPlatform {
 
   /** An extra version: its role's env, with its own version and ports. */
   private spawnVersion(id: string, version: string, port: number, grpcPort?: number): RoleProcess {
-    const env: Record<string, string> = { ...this.envFor(id), SERVICE_VERSION: version, PORT: String(port) };
-    if (grpcPort !== undefined) env.GRPC_PORT = String(grpcPort);
+    const env: Record<string, string> = { ...this.envFor(id), [VARIABLES.version.name]: version, [VARIABLES.port.name]: String(port) };
+    if (grpcPort !== undefined) env[VARIABLES.grpcPort.name] = String(grpcPort);
     const key = deploymentName(id, version);
     const role = { ...this.spawnProcess(key, id, env, port), version };
     this.versions.set(key, role);

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VARIABLES } from '../../src/config/env';
 import { loadConfig } from '../../src/config/settings';
 import { renderFiles } from '../../scripts/render/files';
 import { ROOT, kustomize, named, serviceDeployments } from './manifests';
@@ -53,6 +54,24 @@ describe('render', () => {
     expect(render('--out', root).status).toBe(0);
     expect(existsSync(join(root, 'deploy/istio/generated/service-z.yaml'))).toBe(false);
     expect(render('--check', '--out', root).status).toBe(0);
+  });
+
+  test("the README's table of variables is VARIABLES' own: a hand edit there is stale, a render repairs it, the rest stays", () => {
+    const root = copyOfDeploy('readme');
+    const original = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    // A variable documented by hand only (the drift the table exists to prevent), and a hand-written line outside the block.
+    const edited = original
+      .replace('| `PORT` |', '| `UNREAD_VARIABLE` | read by nothing |\n| `PORT` |')
+      .replace('**Shutdown.**', '**Shutdown (edited by hand).**');
+    writeFileSync(join(root, 'README.md'), edited);
+    const stale = render('--check', '--out', root);
+    expect(stale.status).toBe(1);
+    expect(stale.out).toContain('README.md');
+    expect(render('--out', root).status).toBe(0);
+    const repaired = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(repaired).not.toContain('UNREAD_VARIABLE');
+    expect(repaired).toContain('**Shutdown (edited by hand).**');
+    for (const v of Object.values(VARIABLES)) expect(repaired).toContain(`| \`${v.name}\` |`);
   });
 
   test('a new role in the config gets its workload, its mesh identity and its autoscaler with no hand edit', () => {
