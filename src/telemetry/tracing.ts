@@ -10,40 +10,26 @@
  * object at all: those decorators are left out where the role is assembled, so tracing off costs nothing on the request path.
  *
  * Spans go to Zipkin (v2 JSON), to an OTLP/HTTP receiver (protobuf), or to both (each gets every span: a migration from one
- * collector to the other runs both for a while). The OTLP exporter is loaded only by a role that uses it (otlp.ts).
+ * collector to the other runs both for a while). The SDK, its exporters and the context manager (tracing-sdk.ts) are loaded only
+ * by a role that traces: a role with tracing off never loads them (about 10 ms and 15 MB of its start-up).
  */
 import {
   context,
-  isSpanContextValid,
   ROOT_CONTEXT,
-  SamplingDecision,
   SpanKind,
   SpanStatusCode,
   trace,
   TraceFlags,
   type Attributes,
   type Context,
-  type Sampler,
-  type SamplingResult,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  TraceIdRatioBasedSampler,
-  type ReadableSpan,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { DEBUG, DEBUG_ROOT, DEFERRED } from './b3';
-import type * as OtlpModule from './otlp';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { DEBUG, DEBUG_ROOT } from './b3';
 import type { OtlpOptions } from './otlp';
 import { DEFAULT_PROPAGATORS, extractContext, injectContext, type Propagator } from './propagation';
+import type * as SdkModule from './tracing-sdk';
 import type { HeaderReader } from './tracing-headers';
 
 export interface TracingOptions {
@@ -66,74 +52,17 @@ export interface TracingOptions {
   onExport?: ExportReport;
 }
 
-/**
- * Batching: one POST per second or per 512 spans, whichever comes first. A second is what Zipkin's own reporters wait, and
- * keeps a trace visible almost at once; the queue bound keeps memory flat when the collector is slow or gone (spans beyond
- * it are dropped, requests never wait for the exporter).
- */
-const BATCH = { scheduledDelayMillis: 1000, maxExportBatchSize: 512, maxQueueSize: 8192, exportTimeoutMillis: 5000 };
 /** Longest a stop waits for the last spans to reach the collector; the kubelet's grace period is longer. */
 const FLUSH_TIMEOUT_MS = 5000;
-
-let contextManagerInstalled = false;
-/** The context manager is process-wide; installing it twice would be refused (and logged) by the API. */
-function installContextManager(): void {
-  if (contextManagerInstalled) return;
-  contextManagerInstalled = true;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-}
-
-/**
- * Follows the caller's decision (x-b3-sampled, or x-b3-flags: 1 for debug); applies the ratio only where a trace starts or the
- * caller deferred. The SDK's ParentBasedSampler would treat a deferred B3 context as "not sampled", dropping every trace
- * whose proxy left the choice to the app.
- */
-export class IncomingOrRatioSampler implements Sampler {
-  private readonly ratio: TraceIdRatioBasedSampler;
-
-  constructor(ratio: number) {
-    this.ratio = new TraceIdRatioBasedSampler(ratio);
-  }
-
-  shouldSample(ctx: Context, traceId: string): SamplingResult {
-    const parent = trace.getSpanContext(ctx);
-    if (parent && isSpanContextValid(parent) && !(parent.isRemote && ctx.getValue(DEFERRED) === true)) {
-      return { decision: parent.traceFlags & TraceFlags.SAMPLED ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
-    }
-    return this.ratio.shouldSample(ctx, traceId);
-  }
-
-  toString(): string {
-    return `IncomingOrRatioSampler{${this.ratio.toString()}}`;
-  }
-}
 
 /** Which exporter a batch went through: `zipkin`, `otlp`, or `test` for an exporter a test supplies. */
 export type ExporterName = 'zipkin' | 'otlp' | 'test';
 export type ExportReport = (spans: number, error: Error | undefined, exporter: ExporterName) => void;
 
-/** Reports each batch's fate: on its own the SDK tells only OpenTelemetry's diag logger, which nobody reads. */
-class ReportingExporter implements SpanExporter {
-  constructor(
-    private readonly inner: SpanExporter,
-    private readonly name: ExporterName,
-    private readonly report: ExportReport,
-  ) {}
-
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    this.inner.export(spans, (result) => {
-      this.report(spans.length, result.code === ExportResultCode.SUCCESS ? undefined : (result.error ?? new Error('export failed')), this.name);
-      done(result);
-    });
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
+/** What Tracing needs of the SDK's provider: sending what is finished, and stopping. */
+export interface SpanFlusher {
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
 }
 
 /** A span and the context in which it is the active span (what code running "inside" it should see). */
@@ -145,7 +74,7 @@ export interface Scope {
 export class Tracing {
   constructor(
     readonly tracer: Tracer,
-    private readonly provider: BasicTracerProvider,
+    private readonly provider: SpanFlusher,
     readonly propagators: readonly Propagator[] = DEFAULT_PROPAGATORS,
   ) {}
 
@@ -203,33 +132,10 @@ export function failSpan(span: Span, reason: string, errorType?: string): void {
   if (errorType) span.setAttribute('error.type', errorType);
 }
 
-/** The exporters the options name: the test's, or Zipkin and OTLP, each when its endpoint is set. */
-function exportersOf(options: TracingOptions): [ExporterName, SpanExporter][] {
-  if (options.exporter) return [['test', options.exporter]];
-  const exporters: [ExporterName, SpanExporter][] = [];
-  if (options.zipkinUrl) exporters.push(['zipkin', new ZipkinExporter({ url: options.zipkinUrl })]);
-  // Loaded here, on first use: `require` keeps createTracing synchronous, and Bun and the Node bundle both resolve it.
-  if (options.otlp) exporters.push(['otlp', (require('./otlp') as typeof OtlpModule).otlpExporter(options.otlp)]);
-  return exporters;
-}
-
-/** The Tracing of one role, or undefined when no exporter is configured: tracing off. */
+/** The Tracing of one role, or undefined when no exporter is configured: tracing off, and the SDK never loaded. */
 export function createTracing(options: TracingOptions): Tracing | undefined {
-  const exporters = exportersOf(options);
-  if (exporters.length === 0) return undefined;
-  installContextManager();
-  const provider = new BasicTracerProvider({
-    // Only what identifies the role, and what the operator adds: Zipkin copies every resource attribute into every span's tags.
-    resource: resourceFromAttributes({
-      ...options.resourceAttributes,
-      [ATTR_SERVICE_NAME]: options.serviceName,
-      [ATTR_SERVICE_VERSION]: options.version,
-    }),
-    sampler: new IncomingOrRatioSampler(options.sampleRatio),
-    spanProcessors: exporters.map(([name, exporter]) => {
-      const reported = options.onExport ? new ReportingExporter(exporter, name, options.onExport) : exporter;
-      return new BatchSpanProcessor(reported, { ...BATCH });
-    }),
-  });
-  return new Tracing(provider.getTracer('greeting-mesh', options.version), provider, options.propagators);
+  if (!options.exporter && !options.zipkinUrl && !options.otlp) return undefined;
+  // Loaded here, on first use: `require` keeps createTracing synchronous, and Bun and the Node bundle both resolve it.
+  const { tracer, provider } = (require('./tracing-sdk') as typeof SdkModule).createProvider(options);
+  return new Tracing(tracer, provider, options.propagators);
 }
