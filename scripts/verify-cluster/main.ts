@@ -1,7 +1,7 @@
 /**
  * The cluster gate (`npm run verify:cluster`): the cluster files meet the real programs that consume them.
  *
- *   kube-apiserver  every overlay, alone, with each component it lacks and with all of them, server-side applied for real,
+ *   kube-apiserver  every overlay with every combination of the components it lacks, server-side applied for real,
  *                   read back, and upgraded from the previous version; every scenario applied over its set and undone;
  *                   Istio's CRDs and install (no webhooks) and Gateway API's CRDs applied first
  *   istioctl        the IstioOperator files through manifest generation, every rendered set and every scenario (over its
@@ -10,11 +10,13 @@
  *
  * Prints one line per check (and one per finding under a failed check) and exits 1 on any finding, 2 when it cannot run.
  *
- *   bun scripts/verify-cluster/main.ts [--root DIR]... [--upgrade-from GIT-REF|DIR] [--report FILE] [--keep]
+ *   bun scripts/verify-cluster/main.ts [--root DIR]... [--upgrade-from GIT-REF|DIR] [--combinations all|each] [--report FILE] [--keep]
  *
  * --root           a tree to check (default: this repository); several share one API server (the seeded-defect test)
  * --upgrade-from   the version the upgrade check starts from: a git ref of the root's repository, or a directory holding a
  *                  deploy/ tree (default HEAD~1, or HEAD when the clone has no parent commit)
+ * --combinations   all (default): every subset of the components an overlay lacks; each: as shipped, each alone and all
+ *                  together, which still puts every file in front of every tool (the seeded-defect test's choice)
  * --report         also writes every result as JSON
  * --keep           leaves the work directory (logs, rendered sets, kubeconfig) in place
  */
@@ -32,7 +34,7 @@ import { startCluster, type Cluster } from './cluster';
 import { format, type CheckResult } from './findings';
 import { interfaces, isolated, reexecIsolated } from './isolate';
 import { inPool, run } from './processes';
-import { renderedSets, scenarioFiles, scenarioSets, type RenderedSet } from './render';
+import { renderedSets, scenarioFiles, scenarioSets, type Combinations, type RenderedSet } from './render';
 import { ToolMissing, findTools, type Tools } from './tools';
 
 const REPOSITORY = resolve(import.meta.dir, '../..');
@@ -41,11 +43,12 @@ interface Options {
   roots: string[];
   upgradeFrom?: string;
   report?: string;
+  combinations: Combinations;
   keep: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { roots: [], keep: false };
+  const options: Options = { roots: [], keep: false, combinations: 'all' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -56,7 +59,11 @@ function parseArgs(argv: string[]): Options {
     if (arg === '--root') options.roots.push(resolve(value()));
     else if (arg === '--upgrade-from') options.upgradeFrom = value();
     else if (arg === '--report') options.report = resolve(value());
-    else if (arg === '--keep') options.keep = true;
+    else if (arg === '--combinations') {
+      const v = value();
+      if (v !== 'all' && v !== 'each') throw new Error(`--combinations: '${v}' is neither all nor each`);
+      options.combinations = v;
+    } else if (arg === '--keep') options.keep = true;
     else throw new Error(`unknown argument '${arg}'`);
   }
   if (options.roots.length === 0) options.roots.push(REPOSITORY);
@@ -80,12 +87,12 @@ function previousTree(root: string, from: string | undefined, into: string): { d
 async function checkRoot(tools: Tools, cluster: Cluster, root: string, index: number, options: Options, work: string) {
   const istio = await installIstio(tools, cluster, root, join(work, 'istio'));
   const results: CheckResult[] = [...istio.results];
-  const sets = renderedSets(root, tools.kustomize, join(work, 'sets'), `v${index}`);
+  const sets = renderedSets(root, tools.kustomize, join(work, 'sets'), `v${index}`, options.combinations);
   const scenarios = scenarioSets(join(work, 'sets'), sets);
   const previous = previousTree(root, options.upgradeFrom, join(work, 'previous'));
   let before: RenderedSet[] = [];
   try {
-    before = renderedSets(previous.dir, tools.kustomize, join(work, 'previous-sets'));
+    before = renderedSets(previous.dir, tools.kustomize, join(work, 'previous-sets'), 'v', 'shipped');
   } catch (err) {
     const message = `cannot render it, so the upgrade from it is unproven: ${(err as Error).message}`;
     results.push({ name: `kube-apiserver: upgrade from ${previous.label}`, root, findings: [{ object: previous.label, message }], summary: 'not run' });

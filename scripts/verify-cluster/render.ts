@@ -1,11 +1,12 @@
 /**
- * The sets of objects a cluster can be given: each overlay as shipped, each overlay with each component it does not include
- * alone, and with all of them at once (a component is any kustomization of `kind: Component` under deploy/ that no other
- * component includes: grpc-transport/generated is a part of grpc-transport, not a choice of its own). Not every subset: with
- * four optional components that was 24 sets and 44 s, and two components interact only where both change one object, which
- * the set with all of them shows. Then the scenarios: each scenario file of deploy/istio/scenarios (and the gateway-api
- * component's twins) over the set it is applied to, as a cluster holds it once applied. The tree is rendered from a private
- * copy, so the composed kustomizations are never written into the repository.
+ * The sets of objects a cluster can be given: each overlay with every subset of the components it does not include, as
+ * shipped (the empty subset) up to all of them at once (a component is any kustomization of `kind: Component` under deploy/
+ * that no other component includes: grpc-transport/generated is a part of grpc-transport, not a choice of its own). Every
+ * subset, because two components can collide where a third hides it: five optional components make 32 sets per overlay.
+ * The gate's own test asks for `each` (as shipped, each component alone, all together) which still renders every file, to
+ * prove that a seeded defect is caught without paying for every combination twice. Then the scenarios: each scenario file of
+ * deploy/istio/scenarios (and the gateway-api component's twins) over the set it is applied to, as a cluster holds it once
+ * applied. The tree is rendered from a private copy, so the composed kustomizations are never written into the repository.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -64,9 +65,15 @@ function kustomization(dir: string): { kind?: string; components?: string[] } {
   return parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) ?? {};
 }
 
-/** The overlay as shipped, each extra component alone, and all of them together. */
-function selections<T>(items: T[]): T[][] {
-  return [[], ...items.map((item) => [item]), ...(items.length > 1 ? [items] : [])];
+/** Which subsets of an overlay's missing components the gate composes. */
+export type Combinations = 'all' | 'each' | 'shipped';
+
+/** Every subset, smallest first; or the empty one, each alone and all together; or only the empty one. */
+export function selections<T>(items: T[], combinations: Combinations): T[][] {
+  if (combinations === 'shipped') return [[]];
+  if (combinations === 'each') return [[], ...items.map((item) => [item]), ...(items.length > 1 ? [items] : [])];
+  const subsets = Array.from({ length: 2 ** items.length }, (_, mask) => items.filter((_, i) => mask & (1 << i)));
+  return subsets.sort((x, y) => x.length - y.length);
 }
 
 /** Components that another component includes: parts of a choice, not choices. */
@@ -74,12 +81,16 @@ function parts(components: string[]): Set<string> {
   return new Set(components.flatMap((dir) => (kustomization(dir).components ?? []).map((c) => resolve(dir, c))));
 }
 
+/** A DNS label for `text`: the long ones (five components) keep a hash of the whole, so two never share a namespace. */
 function slug(text: string): string {
-  return text.replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 63).replace(/-$/, '');
+  const plain = text.replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  if (plain.length <= 56) return plain;
+  const hash = new Bun.CryptoHasher('sha256').update(text).digest('hex').slice(0, 6);
+  return `${plain.slice(0, 49).replace(/-$/, '')}-${hash}`;
 }
 
 /** Renders every set of `root`'s deploy/ tree, through a copy under `work`; `prefix` keeps each tree's namespaces its own. */
-export function renderedSets(root: string, kustomize: string[], work: string, prefix = 'v'): RenderedSet[] {
+export function renderedSets(root: string, kustomize: string[], work: string, prefix = 'v', combinations: Combinations = 'all'): RenderedSet[] {
   const deploy = join(work, 'deploy');
   cpSync(join(root, 'deploy'), deploy, { recursive: true, filter: (src) => !src.endsWith('/.release') });
   const all = kustomizations(deploy).filter((dir) => kustomization(dir).kind === 'Component');
@@ -90,7 +101,7 @@ export function renderedSets(root: string, kustomize: string[], work: string, pr
     const dir = join(deploy, overlay);
     const own = (kustomization(dir).components ?? []).map((c) => resolve(dir, c));
     const extras = components.filter((c) => !own.includes(c));
-    for (const extra of selections(extras)) {
+    for (const extra of selections(extras, combinations)) {
       const label = [`deploy/${overlay}`, ...extra.map((c) => relative(deploy, c))].join(' + ');
       let target = dir;
       if (extra.length > 0) {

@@ -25,7 +25,7 @@ export interface K8sObject {
 
 const INSTALL_HINT = 'run `bash scripts/ci/install-cluster-tools.sh` (CI does) to install kubectl or kustomize';
 
-function kustomizeCommand(): string[] {
+export function kustomizeCommand(): string[] {
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
   const major = Number(/Kustomize Version: v(\d+)/.exec(kubectl.stdout ?? '')?.[1] ?? 0);
   if (kubectl.status === 0 && major >= 5) return ['kubectl', 'kustomize'];

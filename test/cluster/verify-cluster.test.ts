@@ -227,7 +227,7 @@ describeRequiring('the cluster gate on seeded defects', missing, ({ describe, te
       copies = { a: seededCopy(parent, 'seeded-a', SEEDS.a), b: seededCopy(parent, 'seeded-b', SEEDS.b) };
       const report = join(parent, 'report.json');
       const gate = Bun.spawnSync(
-        [process.execPath, join(ROOT, 'scripts/verify-cluster/main.ts'), '--root', copies.a!, '--root', copies.b!, '--upgrade-from', ROOT, '--report', report],
+        [process.execPath, join(ROOT, 'scripts/verify-cluster/main.ts'), '--root', copies.a!, '--root', copies.b!, '--upgrade-from', ROOT, '--combinations', 'each', '--report', report],
         { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' },
       );
       status = gate.exitCode;
