@@ -1,34 +1,14 @@
 /**
  * The house's floors: every module of src/ imports only from its own floor or below, and the rooms that are siblings
- * (the two data-plane seams; the two transports once both exist) do not import each other. A reader follows a request from
+ * (the two seams of floor 2; the two transports, http/ and grpc/) do not import each other. A reader follows a request from
  * the socket down to the upstream call and back without climbing.
  */
 import { expect, test } from 'bun:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { floorOf } from './floors';
 
 const SRC = join(import.meta.dir, '..', '..', 'src');
-
-/** Lowest first. Same number: siblings, which must not import each other. */
-const FLOORS: [RegExp, number, string][] = [
-  [/^config\//, 0, 'config'],
-  [/^(greeting|ui\/)/, 1, 'domain'],
-  [/^telemetry\//, 1, 'telemetry'],
-  [/^transport\//, 2, 'transport'],
-  [/^backends\//, 2, 'backends'],
-  [/^capabilities\//, 3, 'capabilities'],
-  [/^serving\//, 4, 'serving'],
-  [/^http\//, 5, 'http'],
-  [/^grpc\//, 5, 'grpc'],
-  [/^role/, 6, 'role'],
-  [/^platform\//, 7, 'platform'],
-  [/^(service|service\.node|platform)\.ts$/, 8, 'entry points'],
-];
-
-function floorOf(path: string): { floor: number; room: string } {
-  for (const [pattern, floor, room] of FLOORS) if (pattern.test(path)) return { floor, room };
-  throw new Error(`src/${path} is on no floor: add it to FLOORS in test/repo/layers.test.ts`);
-}
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
