@@ -7,8 +7,9 @@
 import { accessSync, constants } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { readEnv } from './config/env';
+import { readEnv, VARIABLES } from './config/env';
 import { edgeRole } from './config/facts';
+import { MEMORY_QUEUE_LIMIT } from './backends/memory-queue';
 import { loadConfig } from './config/settings';
 import { exitOnCrash, exitOnSignals, exitOnStartFailure, startOrExit } from './serving/shutdown';
 import { StartupConfigError } from './serving/start-errors';
@@ -108,6 +109,17 @@ async function main(): Promise<void> {
   } catch (err) {
     await platform.stop();
     exitOnStartFailure(WHO, err);
+  }
+  // An in-memory queue lives in its publisher's process, so without a broker nothing consumes what a publisher queues: say so
+  // once, up front, rather than let the first 502 after MEMORY_QUEUE_LIMIT greetings be the user's first hint.
+  const publishers = Object.keys(config.services).filter((id) => config.services[id]!.publish);
+  if (!env.rabbitmqUrl && publishers.length > 0) {
+    log.warn('the queue leg does not join in separate processes without RabbitMQ', {
+      publishers,
+      limit: `${env.memoryQueueLimit ?? MEMORY_QUEUE_LIMIT} (${VARIABLES.memoryQueueLimit.name})`,
+      effect: 'each publisher holds its greetings in its own memory; past the limit it answers 503 and its callers a partial 502',
+      fix: `give ${VARIABLES.rabbitmqUrl.name}, or run npm start without --processes (one process, one queue)`,
+    });
   }
   const notReady = (await Promise.all([...platform.roles.keys()].map(async (id) => ((await isReady(platform.url(id))) ? [] : [id])))).flat();
   log.info('platform up: one process per role', {

@@ -5,11 +5,12 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/platform/processes';
+import { configWithFreePorts } from '../support/free-ports';
 import { ROOT, serviceBinary } from '../../scripts/artifacts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gm-start-failures-'));
@@ -17,20 +18,6 @@ const servers: Server[] = [];
 afterAll(() => {
   for (const s of servers) s.close();
 });
-
-/** The config with every role on a free port, so these tests never meet another platform (or the developer's own). */
-async function configWithFreePorts(): Promise<{ path: string; ports: Record<string, number> }> {
-  const raw = JSON.parse(readFileSync(join(ROOT, 'config', 'services.json'), 'utf8'));
-  const ports: Record<string, number> = {};
-  for (const id of Object.keys(raw.services)) {
-    raw.services[id].port = ports[id] = await freePort();
-    // npm start runs the extra versions too: theirs must be free as well, not derived from a random one.
-    for (const v of Object.keys(raw.services[id].versions ?? {})) raw.services[id].versions[v].port = ports[`${id}-${v}`] = await freePort();
-  }
-  const path = join(dir, `services-${Object.values(ports)[0]}.json`);
-  writeFileSync(path, JSON.stringify(raw));
-  return { path, ports };
-}
 
 function occupy(port: number): Promise<void> {
   return new Promise((resolve) => {
