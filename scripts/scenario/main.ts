@@ -3,13 +3,7 @@
  * current context, in the namespace both overlays deploy to. Reads the catalogue the render writes beside the files
  * (scenarios.json), so it needs neither the config nor a render.
  *
- *   npm run scenario -- [--dry-run] [--gateway-api] <id>...        apply these scenarios, in this order
- *   npm run scenario -- [--dry-run] [--gateway-api] --undo <id>...  put back what each replaced, delete what each added
- *   npm run scenario -- [--dry-run] [--gateway-api] reset           undo every scenario
- *   npm run scenario -- --list                                      the scenarios, what each shows, what to pair it with
- *
- * --dry-run prints every kubectl command (with the objects it would send on stdin) and runs none.
- * --gateway-api uses the Gateway API component's twins (deploy/components/gateway-api/scenarios/).
+ * The commands and options are in USAGE (`npm run scenario -- --help`).
  * Exits 2 on a usage error (an unknown scenario, one Gateway API cannot express), 1 when kubectl fails.
  */
 import { spawnSync } from 'node:child_process';
@@ -25,24 +19,33 @@ const ROOT = resolve(import.meta.dir, '../..');
 
 class UsageError extends Error {}
 
+const USAGE = `usage: npm run scenario -- [--dry-run] [--gateway-api] <id>...        apply these scenarios, in this order
+       npm run scenario -- [--dry-run] [--gateway-api] --undo <id>...  put back what each replaced, delete what each added
+       npm run scenario -- [--dry-run] [--gateway-api] reset           undo every scenario
+       npm run scenario -- --list                                      the scenarios, what each shows, what to pair it with
+--dry-run prints every kubectl command (and the objects it would send) and runs none; --gateway-api uses the Gateway API twins.`;
+
 interface Options {
   dryRun: boolean;
   gatewayApi: boolean;
   list: boolean;
+  help: boolean;
   undo: boolean;
   ids: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { dryRun: false, gatewayApi: false, list: false, undo: false, ids: [] };
+  const options: Options = { dryRun: false, gatewayApi: false, list: false, help: false, undo: false, ids: [] };
   for (const arg of argv) {
     if (arg === '--dry-run') options.dryRun = true;
     else if (arg === '--gateway-api') options.gatewayApi = true;
     else if (arg === '--list') options.list = true;
     else if (arg === '--undo') options.undo = true;
+    else if (arg === '--help' || arg === '-h') options.help = true;
     else if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
     else options.ids.push(arg);
   }
+  if (options.help) return options;
   if (!options.list && options.ids.length === 0) throw new UsageError('name a scenario, `reset`, or --list');
   if (options.ids.includes('reset') && (options.ids.length > 1 || options.undo)) throw new UsageError('`reset` undoes every scenario: give it alone');
   return options;
@@ -133,8 +136,12 @@ function main(argv: string[]): number {
   try {
     options = parseArgs(argv);
   } catch (err) {
-    console.error(`scenario: ${(err as Error).message}\nusage: npm run scenario -- [--dry-run] [--gateway-api] [--undo] <id>... | reset | --list`);
+    console.error(`scenario: ${(err as Error).message}\n${USAGE}`);
     return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
   }
   const catalogue = JSON.parse(readFileSync(join(ROOT, CATALOGUE_FILE), 'utf8')) as CatalogueIndex;
   if (options.list) {

@@ -97,6 +97,16 @@ describe('npm run scenario -- --dry-run', () => {
     expect(scenario([]).status).toBe(2);
   });
 
+  test('--help prints every form of the command and exits 0; an unknown option is a usage error with the same text', () => {
+    const help = scenario(['--help']);
+    expect(help.status).toBe(0);
+    for (const form of ['<id>...', '--undo <id>...', 'reset', '--list', '--dry-run', '--gateway-api']) expect(help.stdout).toContain(form);
+    const bad = scenario(['--bogus']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("unknown option '--bogus'");
+    expect(bad.stderr).toContain(help.stdout.trim());
+  });
+
   test('--list names each scenario, what it shows, what to pair it with and whether Gateway API has it', () => {
     const { status, stdout } = scenario(['--list']);
     expect(status).toBe(0);
