@@ -19,16 +19,38 @@ import { ProcessPlatform } from './platform/processes';
 
 const WHO = 'npm start';
 
-const { values: flags } = await startOrExit(WHO, () =>
+const { values: flags } = usageOrExit(() =>
   parseArgs({
     options: {
       processes: { type: 'boolean', default: false },
       binary: { type: 'string' },
       // Every hop over this transport: `--transport grpc` is the gRPC variant of the whole chain.
       transport: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   }),
 );
+
+const USAGE = `usage: npm start [-- [--processes] [--binary FILE] [--transport http|grpc]]
+  (no flags)          every role of config/services.json in one process, on an embedded store and queue
+  --processes         one process per role (the default once MONGO_CONN or RABBITMQ_CONN is set)
+  --binary FILE       each role runs FILE (npm run build:binary makes dist/greeting-mesh) instead of the sources
+  --transport grpc    every hop between roles over gRPC (http, the default, is REST)
+The environment variables: README.md, "Configuration from the environment", or dist/greeting-mesh --help.`;
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+/** A flag this command does not take is a usage error (64, EX_USAGE), in one line. */
+function usageOrExit<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    process.stderr.write(`${WHO}: ${(err as Error).message.split('\n')[0]}; npm start -- --help lists the flags\n`);
+    process.exit(64);
+  }
+}
 
 /** The argv that runs one role: the binary named by --binary (which must exist and be executable), or Bun on the sources. */
 function roleCommand(): string[] {

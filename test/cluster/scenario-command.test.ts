@@ -82,10 +82,15 @@ describe('npm run scenario -- --dry-run', () => {
     expect(parse(heredoc(undo.stdout, 0))).toMatchObject({ kind: 'HTTPRoute', metadata: { name: 'service-h' } });
   });
 
+  // Two runs for the whole catalogue, not two per scenario: forty processes took over 5 s on a loaded machine.
   test('every scenario of the catalogue has a plan, both ways', () => {
-    for (const s of catalogue.scenarios) {
-      expect({ id: s.id, apply: scenario(['--dry-run', s.id]).status, undo: scenario(['--dry-run', '--undo', s.id]).status }).toEqual({ id: s.id, apply: 0, undo: 0 });
-    }
+    const ids = catalogue.scenarios.map((s) => s.id);
+    const apply = scenario(['--dry-run', ...ids]);
+    expect(apply.status).toBe(0);
+    for (const id of ids) expect(apply.stdout).toContain(`# apply ${id}: `);
+    const undo = scenario(['--dry-run', '--undo', ...ids]);
+    expect(undo.status).toBe(0);
+    expect(undo.stdout).toContain(`# undo ${ids.join(' ')}: `);
   });
 
   test('an unknown scenario is a usage error listing the ones there are; so is reset with others', () => {

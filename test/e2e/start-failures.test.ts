@@ -9,6 +9,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { variableDocs } from '../../src/config/env';
 import { freePort } from '../../src/platform/processes';
 import { configWithFreePorts } from '../support/free-ports';
 import { ROOT, serviceBinary } from '../../scripts/artifacts';
@@ -128,4 +129,22 @@ test('the service binary with a bad OTEL_* value: exit 78 with one line naming t
   expect(r.code).toBe(78);
   expectOneLine(r.stderr, 'OTEL_EXPORTER_OTLP_HEADERS', 'entry 2');
   expect(`${r.stdout}${r.stderr}`).not.toContain('s3cr3t');
+});
+
+test('the service binary with --help lists every variable it reads and exits 0; with any other argument, one line and exit 64', async () => {
+  const help = await run([serviceBinary(), '--help'], {});
+  expect(help.code).toBe(0);
+  for (const { names } of variableDocs()) for (const name of names) expect(help.stdout).toContain(name);
+  const other = await run([serviceBinary(), '--port', '9000'], { ROLE: 'h' });
+  expect(other.code).toBe(64);
+  expectOneLine(other.stderr, 'takes no arguments', '"--port"', '--help');
+});
+
+test('npm start --help names every flag and exits 0; an unknown flag is one line and exit 64', async () => {
+  const help = await npmStart(['--help'], {});
+  expect(help.code).toBe(0);
+  for (const flag of ['--processes', '--binary', '--transport']) expect(help.stdout).toContain(flag);
+  const other = await npmStart(['--proceses'], {});
+  expect(other.code).toBe(64);
+  expectOneLine(other.stderr, "'--proceses'", '--help');
 });
