@@ -5,7 +5,7 @@
  */
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { instrumentQueue, instrumentStore } from './backends/instrumented';
-import type { GreetingQueue, GreetingStore, RoleBackends, Subscription } from './backends/types';
+import type { RoleBackends, Subscription } from './backends/types';
 import { greet } from './capabilities/greet';
 import { consumeGreetings } from './capabilities/consume';
 import { publishSink, storeSink, type Sink } from './capabilities/sinks';

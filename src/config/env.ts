@@ -5,7 +5,6 @@
  */
 import { originProblem } from './origins';
 import { OTEL_DOCS, readOtelEnv, type OtlpSettings, type PropagatorName } from './otel-env';
-import type { Transport } from './schema';
 import { ConfigError, type ConfigProblem } from './validate';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;

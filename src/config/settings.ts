@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import embeddedConfig from '../../config/services.json';
 import { VARIABLES, type EnvSettings, type LogLevel } from './env';
-import type { OtlpSettings, PropagatorName } from './otel-env';
 import { localGrpcPort, localUpstreamUrl, roleVersion, roleVersions, servesGrpc, transportOfUrl, versionFacts } from './facts';
 import type { ChaosOptions, ConsumeOptions, EdgeOptions, PlatformConfig, PublishOptions, StoreTarget, Transport } from './schema';
 import { ConfigError, parseConfig, validateConfig } from './validate';
@@ -23,7 +22,13 @@ export interface Upstream {
 /** The edge options as resolved (ALLOWED_ORIGINS over the config's). */
 export type EdgeSettings = EdgeOptions;
 
-export interface RoleSettings {
+/** What a role takes from the environment as read, with the types env.ts declares for them. */
+type TakenFromEnv = Pick<
+  EnvSettings,
+  'mongoUrl' | 'rabbitmqUrl' | 'zipkinUrl' | 'otlp' | 'traceSampleRatio' | 'propagators' | 'resourceAttributes' | 'notHonoured' | 'traceUiUrl' | 'memoryQueueLimit'
+>;
+
+export interface RoleSettings extends TakenFromEnv {
   id: string;
   name: string;
   greeting: string;
@@ -41,17 +46,6 @@ export interface RoleSettings {
   consume?: ConsumeOptions;
   edge?: EdgeSettings;
   chaos: ChaosOptions;
-  mongoUrl?: string;
-  rabbitmqUrl?: string;
-  zipkinUrl?: string;
-  otlp?: OtlpSettings;
-  traceSampleRatio: number;
-  propagators: PropagatorName[];
-  resourceAttributes: Record<string, string>;
-  /** Standard OTEL_* settings present but not honoured, said once at start-up. */
-  notHonoured: string[];
-  traceUiUrl?: string;
-  memoryQueueLimit?: number;
   upstreamMaxInFlight: number;
   upstreamMaxAnswerBytes: number;
 }
