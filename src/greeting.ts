@@ -47,11 +47,19 @@ export function formatTimings(timings: HopTiming[]): string {
   return out;
 }
 
-/** Timings back from Server-Timing syntax; entries without a duration are skipped. */
+/** Far more hops than any chain has: what an upstream sends beyond it is not passed on. */
+const MAX_TIMINGS = 256;
+/** A Server-Timing metric name is a token; anything else from an upstream (`bé`, a space) would make our own header invalid. */
+const TIMING_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Timings back from Server-Timing syntax. Entries without a duration or with an id that is not a token are skipped, and at
+ * most MAX_TIMINGS are kept: an upstream's header is passed on in ours (and in a gRPC trailer, which refuses non-ASCII).
+ */
 export function parseTimings(header: string | null | undefined): HopTiming[] {
   if (!header) return [];
   const timings: HopTiming[] = [];
-  for (const part of header.split(',')) {
+  for (const part of header.split(',', MAX_TIMINGS)) {
     const [id, ...params] = part.trim().split(';');
     let durationMs = NaN;
     let name = '';
@@ -62,7 +70,7 @@ export function parseTimings(header: string | null | undefined): HopTiming[] {
       if (key === 'dur') durationMs = Number(value);
       else if (key === 'desc') name = value.replace(/^"(.*)"$/, '$1');
     }
-    if (id && Number.isFinite(durationMs)) timings.push({ id, name, durationMs });
+    if (id && TIMING_ID.test(id) && Number.isFinite(durationMs)) timings.push({ id, name: headerSafe(name), durationMs });
   }
   return timings;
 }

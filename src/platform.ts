@@ -81,7 +81,8 @@ async function main(): Promise<void> {
   exitOnCrash(log);
   // Nothing routes around a local role while it drains, so Ctrl-C stops at once unless DRAIN_DELAY_MS asks otherwise.
   const env = { ...fromEnv, drainDelayMs: fromEnv.drainDelayMs ?? 0 };
-  const shutdownTimeoutMs = env.shutdownTimeoutMs ?? config.defaults.shutdownTimeoutMs;
+  // Each role drains first (DRAIN_DELAY_MS, serving all along), then has SHUTDOWN_TIMEOUT_MS for what is in flight.
+  const stopBudgetMs = env.drainDelayMs + (env.shutdownTimeoutMs ?? config.defaults.shutdownTimeoutMs);
   const edge = edgeRole(config);
   const realServers = Boolean(env.mongoUrl || env.rabbitmqUrl);
 
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
         callers: 'call the default versions; choosing between versions is the mesh\'s job',
       }),
     });
-    exitOnSignals(() => platform.stop(), shutdownTimeoutMs, log);
+    exitOnSignals(() => platform.stop(), stopBudgetMs, log);
     return;
   }
 
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
       const failed = [...exits].filter(([, how]) => how !== 0);
       if (failed.length > 0) throw new Error(`roles did not exit cleanly: ${failed.map(([id, how]) => `${id}=${how}`).join(', ')}`);
     },
-    shutdownTimeoutMs,
+    stopBudgetMs,
     log,
   );
   try {

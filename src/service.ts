@@ -35,6 +35,7 @@ exitOnSignals(
     await role.stop();
     await closeBackends(backends);
   },
-  settings.shutdownTimeoutMs,
+  // The drain delay runs first, serving all along; SHUTDOWN_TIMEOUT_MS is what in-flight requests and the backends get after it.
+  settings.drainDelayMs + settings.shutdownTimeoutMs,
   log,
 );

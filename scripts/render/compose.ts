@@ -21,7 +21,7 @@ import {
   ZIPKIN_URL,
 } from './layout';
 import { edgeRole } from './mesh';
-import { podLabels, roleEnv, shutdownSeconds, usesMongo, usesRabbitmq } from './workloads';
+import { GRACE_MARGIN_SECONDS, podLabels, roleEnv, shutdownSeconds, usesMongo, usesRabbitmq } from './workloads';
 
 export const COMPOSE_FILE = 'deploy/compose/compose.yaml';
 export const COMPOSE_ENV_EXAMPLE = 'deploy/compose/env.example';
@@ -115,7 +115,7 @@ function role(config: PlatformConfig, id: string): object {
     // The Deployment's in-memory scratch directory.
     tmpfs: [`/tmp:size=${SCRATCH_SIZE}`],
     // The pod's terminationGracePeriodSeconds: the drain delay and the in-flight budget, plus the margin.
-    stop_grace_period: `${shutdownSeconds(config) + 5}s`,
+    stop_grace_period: `${shutdownSeconds(config) + GRACE_MARGIN_SECONDS}s`,
     restart: 'unless-stopped',
     deploy: {
       resources: {

@@ -42,7 +42,7 @@ import {
 } from './layout';
 
 /** Seconds the pod gets past the app's own drain and shutdown budget, for the process to exit and the kubelet to notice. */
-const GRACE_MARGIN_SECONDS = 5;
+export const GRACE_MARGIN_SECONDS = 5;
 
 export { deploymentName, identityName, roleReplicas, roleVersion, roleVersions };
 
@@ -72,7 +72,7 @@ export function versionSelectorLabels(id: string, version: string): Record<strin
   return { ...selectorLabels(id), version };
 }
 
-/** How long SIGTERM to SIGKILL must be: the drain delay plus the in-flight budget, plus a margin. */
+/** The deadline a role sets itself on SIGTERM: the drain delay plus the in-flight budget (GRACE_MARGIN_SECONDS goes on top). */
 export function shutdownSeconds(config: PlatformConfig): number {
   return Math.ceil((config.defaults.drainDelayMs + config.defaults.shutdownTimeoutMs) / 1000);
 }

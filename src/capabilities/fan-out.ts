@@ -4,7 +4,8 @@
  */
 import type { Upstream } from '../config/settings';
 import type { GreetingEntry, HopTiming } from '../greeting';
-import type { UpstreamTransport } from '../transport/upstream';
+import { requestFailed } from '../transport/failures';
+import type { UpstreamAnswer, UpstreamTransport } from '../transport/upstream';
 
 export interface FanOutResult {
   entries: GreetingEntry[];
@@ -17,7 +18,7 @@ export interface FanOutResult {
 }
 
 export async function fanOut(transport: UpstreamTransport, upstreams: Upstream[], headers: Record<string, string>, timeoutMs: number): Promise<FanOutResult> {
-  const answers = await Promise.all(upstreams.map((upstream) => transport.call({ upstream, headers, timeoutMs })));
+  const answers = await Promise.all(upstreams.map((upstream) => callOrFail(transport, upstream, headers, timeoutMs)));
   const result: FanOutResult = { entries: [], degraded: false, timings: [], failed: [] };
   answers.forEach((answer, i) => {
     const upstream = upstreams[i]!;
@@ -32,4 +33,17 @@ export async function fanOut(transport: UpstreamTransport, upstreams: Upstream[]
     for (const timing of answer.timings) result.timings.push(timing);
   });
   return result;
+}
+
+/**
+ * Transports answer failures rather than throw; one that throws anyway (a bug, an address it cannot dial) fails its own
+ * subtree, so one upstream can never turn the whole answer into a 500.
+ */
+async function callOrFail(transport: UpstreamTransport, upstream: Upstream, headers: Record<string, string>, timeoutMs: number): Promise<UpstreamAnswer> {
+  const started = performance.now();
+  try {
+    return await transport.call({ upstream, headers, timeoutMs });
+  } catch (err) {
+    return requestFailed(err, performance.now() - started);
+  }
 }

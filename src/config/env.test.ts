@@ -91,10 +91,40 @@ describe('connection URLs', () => {
     expect(readEnv({ MONGO_CONN: 'mongodb+srv://cluster0.example.net/app' }).mongoUrl).toStartWith('mongodb+srv://');
   });
 
-  test('an upstream URL with credentials is refused without echoing them', () => {
-    const found = problems({ SERVICE_B_URL: 'http://user:hunter2@service-b:8080' });
-    expect(found).toEqual(['SERVICE_B_URL: must not carry credentials (they would appear in answers)']);
-    expect(found.join()).not.toContain('hunter2');
+  test('a URL shown to callers (an upstream, the trace UI) with a user or a password alone is refused without echoing it', () => {
+    for (const [name, value] of [
+      ['SERVICE_B_URL', 'http://user:hunter2@service-b:8080'],
+      ['SERVICE_B_URL', 'http://:hunter2@service-b:8080'],
+      ['SERVICE_C_URL', 'grpc://:hunter2@service-c:50051'],
+      ['TRACE_UI_URL', 'https://admin:hunter2@jaeger:16686'],
+    ] as const) {
+      const found = problems({ [name]: value });
+      expect(found).toEqual([`${name}: must not carry credentials (the value is shown to callers)`]);
+      expect(found.join()).not.toContain('hunter2');
+    }
+  });
+
+  test('a gRPC upstream is host:port: a path, query or fragment is refused at start, not at the first call', () => {
+    for (const url of ['grpc://b:50051/prefix', 'grpc://b:50051?x=1', 'grpc://b:50051#f'])
+      expect(problems({ SERVICE_B_URL: url })).toEqual(['SERVICE_B_URL: a gRPC upstream is grpc://host:port, with no path, query or fragment']);
+    expect(readEnv({ SERVICE_B_URL: 'grpc://b:50051/' }).upstreamUrls.b).toBe('grpc://b:50051');
+  });
+});
+
+describe('names that JavaScript objects already hold', () => {
+  test("ROLE=constructor or __proto__ is an unknown role (exit 78's error), LOG_LEVEL=constructor an unknown level", () => {
+    const { config, file } = loadConfig();
+    for (const role of ['constructor', '__proto__', 'toString']) expect(() => pickRole(config, readEnv({ ROLE: role }), file)).toThrow(`unknown role '${role.toLowerCase()}'`);
+    for (const level of ['constructor', '__proto__']) expect(problems({ LOG_LEVEL: level })).toEqual([`LOG_LEVEL: '${level}' is not one of debug, info, warn, error`]);
+  });
+});
+
+describe('QUEUE_NAME', () => {
+  test("RabbitMQ's own names, control characters and names whose dead-letter queue would pass 255 bytes are refused", () => {
+    expect(problems({ QUEUE_NAME: 'amq.gen-1' })).toEqual(["QUEUE_NAME: 'amq.gen-1' starts with 'amq.', which RabbitMQ keeps for its own queues"]);
+    expect(problems({ QUEUE_NAME: 'a\u0001b' })).toEqual(['QUEUE_NAME: contains a control character']);
+    expect(problems({ QUEUE_NAME: 'é'.repeat(122) })).toEqual(["QUEUE_NAME: is 244 bytes long: at most 243, so that its dead-letter queue's name ('.dead-letter' added) fits RabbitMQ's 255"]);
+    expect(readEnv({ QUEUE_NAME: 'q'.repeat(243) }).queueName).toHaveLength(243);
   });
 });
 

@@ -3,7 +3,9 @@
  * ALLOWED_ORIGINS, SERVICE_<X>_URL, MONGO_CONN, RABBITMQ_CONN, QUEUE_NAME), so this image is a drop-in for its manifests.
  * Every bad value is reported, never silently replaced by a default.
  */
+import { MAX_BYTES, MAX_DURATION_MS } from './schema';
 import { originProblem } from './origins';
+import { queueNameProblem } from './queue-name';
 import { OTEL_DOCS, readOtelEnv, type OtlpSettings, type PropagatorName } from './otel-env';
 import { ConfigError, type ConfigProblem } from './validate';
 
@@ -65,6 +67,7 @@ const oneOf =
     return v as T;
   };
 
+/** `credentials: false` for a URL that is shown to callers (in answers, spans or the UI): a user or password in it is refused. */
 const url =
   (protocols: string[], options: { credentials: boolean } = { credentials: true }): Reader<string> =>
   (raw, bad) => {
@@ -74,8 +77,13 @@ const url =
     else if (!protocols.includes(scheme)) bad(`scheme '${scheme}' is not one of ${protocols.join(', ')}`);
     // A MongoDB seed list (host1:27017,host2:27017) is not a WHATWG URL; the driver parses it, so only the scheme is checked.
     else if (!scheme.startsWith('mongodb') && !URL.canParse(raw)) bad('is not a valid URL');
-    // Upstream URLs appear in answers and spans; credentials there would be shown to every caller.
-    else if (!options.credentials && new URL(raw).username !== '') bad('must not carry credentials (they would appear in answers)');
+    else {
+      const parsed = scheme.startsWith('mongodb') ? undefined : new URL(raw);
+      // Shown to callers: a password alone (`http://:secret@host`) is a credential too.
+      if (!options.credentials && parsed && (parsed.username !== '' || parsed.password !== '')) bad('must not carry credentials (the value is shown to callers)');
+      // grpc-js dials host:port; a path, query or fragment would be dropped, or fail every call.
+      else if (scheme === 'grpc:' && parsed && (parsed.pathname.replace(/^\/$/, '') !== '' || parsed.search !== '' || parsed.hash !== '')) bad('a gRPC upstream is grpc://host:port, with no path, query or fragment');
+    }
     return raw;
   };
 
@@ -96,8 +104,15 @@ const port: Reader<number> = (raw, bad) => {
   return n;
 };
 
+const queueName: Reader<string> = (raw, bad) => {
+  const problem = queueNameProblem(raw);
+  if (problem) bad(problem);
+  return raw;
+};
+
 const logLevel: Reader<LogLevel> = (raw, bad) => {
-  const level = LOG_LEVEL_ALIASES[raw.toLowerCase()];
+  // Own keys only: `constructor` or `__proto__` must not find Object's.
+  const level = Object.hasOwn(LOG_LEVEL_ALIASES, raw.toLowerCase()) ? LOG_LEVEL_ALIASES[raw.toLowerCase()] : undefined;
   if (!level) bad(`'${raw.toLowerCase()}' is not one of ${LOG_LEVELS.join(', ')}`);
   return level ?? 'info';
 };
@@ -125,7 +140,7 @@ export const VARIABLES = {
   allowedOrigins: variable('ALLOWED_ORIGINS', origins, 'edge CORS origins, a comma list (`*` is never combined with credentials)'),
   mongoUrl: variable('MONGO_CONN', url(['mongodb:', 'mongodb+srv:']), 'a real MongoDB; unset = an embedded in-memory store'),
   rabbitmqUrl: variable('RABBITMQ_CONN', url(['amqp:', 'amqps:']), 'a real RabbitMQ; unset = an embedded in-memory queue'),
-  queueName: variable('QUEUE_NAME', text, 'overrides the queue D publishes to and F consumes'),
+  queueName: variable('QUEUE_NAME', queueName, 'overrides the queue D publishes to and F consumes'),
   configPath: variable('CONFIG_PATH', text, 'a config file instead of the one compiled in'),
   transport: variable('TRANSPORT', oneOf(['http', 'grpc'] as const), '`http` or `grpc`: every hop over it, whatever the config says (`npm start -- --transport grpc`)'),
   grpcPort: variable('GRPC_PORT', int(1, 65_535), 'serve gRPC on this port (a pod that is called over gRPC gets 50051)'),
@@ -134,15 +149,16 @@ export const VARIABLES = {
     oneOf(['array', 'gateway'] as const),
     "the edge's answer: `array` (default) or `gateway` (`{\"greeting\": [...]}`, as the gRPC variant's UI reads)",
   ),
-  upstreamTimeoutMs: variable('UPSTREAM_TIMEOUT_MS', int(1, 600_000), 'how long each upstream call may take, in ms (default in `config/services.json`)'),
-  drainDelayMs: variable('DRAIN_DELAY_MS', int(0, 600_000), 'on SIGTERM, how long the role keeps serving while not ready, in ms, before it stops taking requests (default in the config)'),
-  shutdownTimeoutMs: variable('SHUTDOWN_TIMEOUT_MS', int(1, 600_000), 'how long shutdown waits for requests in flight and the backends, in ms (default in the config)'),
-  chaosLatencyMs: variable('CHAOS_LATENCY_MS', int(0, 600_000), 'staged latency without Istio, on the greeting route only (off by default)'),
+  upstreamTimeoutMs: variable('UPSTREAM_TIMEOUT_MS', int(1, MAX_DURATION_MS), 'how long each upstream call may take, in ms (default in `config/services.json`)'),
+  drainDelayMs: variable('DRAIN_DELAY_MS', int(0, MAX_DURATION_MS), 'on SIGTERM, how long the role keeps serving while not ready, in ms, before it stops taking requests (default in the config)'),
+  shutdownTimeoutMs: variable('SHUTDOWN_TIMEOUT_MS', int(1, MAX_DURATION_MS), 'how long shutdown waits, after the drain delay, for requests in flight and the backends, in ms (default in the config)'),
+  chaosLatencyMs: variable('CHAOS_LATENCY_MS', int(0, MAX_DURATION_MS), 'staged latency without Istio, on the greeting route only (off by default)'),
   chaosErrorRate: variable('CHAOS_ERROR_RATE', ratio, 'staged failures without Istio (a share from 0 to 1 answered 500), on the greeting route only (off by default)'),
   traceSampleRatio: variable('TRACE_SAMPLE_RATIO', ratio, 'the share of requests the edge samples when no caller decided (default 1); `OTEL_TRACES_SAMPLER` is its standard spelling (set one)'),
   traceUiUrl: variable(
     'TRACE_UI_URL',
-    url(['http:', 'https:']),
+    // The UI and /api/topology hand it to every browser.
+    url(['http:', 'https:'], { credentials: false }),
     'where the UI links a trace (a URL with "jaeger" or port 16686 links `<url>/trace/<id>`, otherwise Zipkin\'s `<url>/zipkin/traces/<id>`)',
   ),
   memoryQueueLimit: variable(
@@ -155,7 +171,7 @@ export const VARIABLES = {
     int(1, 65_535),
     "upstream calls one role keeps in flight (default: Bun's fetch cap, `BUN_CONFIG_MAX_HTTP_REQUESTS` = 256, shared out when roles share a process); the rest wait their turn within their deadline",
   ),
-  upstreamMaxAnswerBytes: variable('UPSTREAM_MAX_ANSWER_BYTES', int(1024, 256 * 1024 * 1024), 'the largest upstream answer read (default 1 MiB); a larger one is a failed subtree'),
+  upstreamMaxAnswerBytes: variable('UPSTREAM_MAX_ANSWER_BYTES', int(1024, MAX_BYTES), 'the largest upstream answer read (default 1 MiB); a larger one is a failed subtree'),
   fetchMaxInFlight: variable('BUN_CONFIG_MAX_HTTP_REQUESTS', int(1, 65_535), "Bun's own cap on a process's fetch requests in flight, read here to size the call budget", FETCH_MAX_IN_FLIGHT_DEFAULT),
 } satisfies Record<string, Variable<unknown>>;
 

@@ -23,6 +23,8 @@
  * telemetry, Kiali and the trace UI link all agree on; the OpenTelemetry Operator injects OTEL_SERVICE_NAME, so refusing it
  * would stop the start instead.
  */
+import { MAX_DURATION_MS } from './schema';
+
 /** These variables' rows in the README's table of variables (env.ts puts them after its own). */
 export const OTEL_DOCS: { names: string[]; doc: string }[] = [
   { names: ['ZIPKIN_URL', 'OTEL_EXPORTER_ZIPKIN_ENDPOINT'], doc: 'the Zipkin v2 span endpoint (the second is its standard name; set both and they must agree)' },
@@ -149,7 +151,7 @@ function otlpSettings(env: Env, bad: Bad, wanted: boolean): OtlpSettings | undef
   const timeout = specific(env, 'TIMEOUT');
   if (timeout) {
     timeoutMs = Number(timeout.value);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) bad(timeout.name, `'${timeout.value}' is not a whole number of milliseconds from 1 to 600000`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_DURATION_MS) bad(timeout.name, `'${timeout.value}' is not a whole number of milliseconds from 1 to ${MAX_DURATION_MS}`);
   }
   const compression = specific(env, 'COMPRESSION');
   if (compression && compression.value !== 'gzip' && compression.value !== 'none') bad(compression.name, `'${compression.value}' is not gzip or none`);

@@ -4,6 +4,13 @@
  */
 import { Type as t, type Static } from '@sinclair/typebox';
 
+/**
+ * The longest duration and the largest size any setting takes, in the config and in the environment alike. Ten minutes is far
+ * past any sane timeout and well under what timers take: past 2^31-1 ms, Bun and Node fire a timer after 1 ms instead.
+ */
+export const MAX_DURATION_MS = 600_000;
+export const MAX_BYTES = 256 * 1024 * 1024;
+
 const Quantity = t.String({ minLength: 1, pattern: '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|k|M|G)?$' });
 
 export const Resources = t.Object(
@@ -38,7 +45,7 @@ export const EdgeOptions = t.Object(
     allowedOrigins: t.Array(t.String({ minLength: 1 }), { default: ['*'], minItems: 1 }),
     allowCredentials: t.Boolean({ default: false }),
     /** `/api/request-echo` answers 413 above this many body bytes. */
-    echoBodyLimitBytes: t.Integer({ minimum: 0, default: 65536 }),
+    echoBodyLimitBytes: t.Integer({ minimum: 0, maximum: MAX_BYTES, default: 65536 }),
     /**
      * How `GET /api/greeting` shapes its answer: the REST variant's bare array, or `gateway`, the original gRPC variant's
      * grpc-gateway JSON `{"greeting": [...]}` that its UI reads (GREETING_SHAPE).
@@ -50,7 +57,7 @@ export const EdgeOptions = t.Object(
 
 export const ChaosOptions = t.Object(
   {
-    latencyMs: t.Integer({ minimum: 0, default: 0 }),
+    latencyMs: t.Integer({ minimum: 0, maximum: MAX_DURATION_MS, default: 0 }),
     errorRate: t.Number({ minimum: 0, maximum: 1, default: 0 }),
   },
   { additionalProperties: false },
@@ -127,14 +134,14 @@ export const Defaults = t.Object(
     version: t.String({ pattern: VERSION_PATTERN, default: 'v1' }),
     /** How roles are called unless a role or an edge says otherwise. */
     transport: t.Union([t.Literal('http'), t.Literal('grpc')], { default: 'http' }),
-    upstreamTimeoutMs: t.Integer({ minimum: 1, default: 10000 }),
+    upstreamTimeoutMs: t.Integer({ minimum: 1, maximum: MAX_DURATION_MS, default: 10000 }),
     /**
      * The largest upstream answer read: a whole chain's answer is a few kilobytes, and an answer is held in memory until it is
      * passed on, so a misbehaving upstream must not make every caller buffer megabytes.
      */
-    upstreamMaxAnswerBytes: t.Integer({ minimum: 1024, default: 1048576 }),
-    drainDelayMs: t.Integer({ minimum: 0, default: 5000 }),
-    shutdownTimeoutMs: t.Integer({ minimum: 1, default: 20000 }),
+    upstreamMaxAnswerBytes: t.Integer({ minimum: 1024, maximum: MAX_BYTES, default: 1048576 }),
+    drainDelayMs: t.Integer({ minimum: 0, maximum: MAX_DURATION_MS, default: 5000 }),
+    shutdownTimeoutMs: t.Integer({ minimum: 1, maximum: MAX_DURATION_MS, default: 20000 }),
     replicas: t.Integer({ minimum: 0, maximum: 100, default: 2 }),
     resources: Resources,
   },

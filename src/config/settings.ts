@@ -66,7 +66,7 @@ export function loadConfig(configPath?: string): { config: PlatformConfig; file:
 export function pickRole(config: PlatformConfig, env: EnvSettings, file: string): string {
   const ids = Object.keys(config.services);
   if (env.role) {
-    if (env.role in config.services) return env.role;
+    if (Object.hasOwn(config.services, env.role)) return env.role;
     throw new ConfigError([
       { file: 'environment', path: VARIABLES.role.name, reason: `unknown role '${env.role}': ${file} defines ${ids.join(', ')}` },
     ]);

@@ -134,4 +134,28 @@ describe('config validation', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     expect(() => parseConfig(deep, 'deep.json')).toThrow('invalid configuration: deep.json (character 65): nested deeper than 64 levels');
   });
+
+  test("an upstream named like an Object property (constructor, __proto__) is not a role", () => {
+    const raw = base();
+    raw.services.e.upstreams = ['g', 'constructor'];
+    expect(problemsOf(raw)).toEqual([{ file: FILE, path: '/services/e/upstreams/1', reason: "upstream 'constructor' is not a role in this config" }]);
+  });
+
+  test('a queue name RabbitMQ would refuse is refused here, at its path', () => {
+    const raw = base();
+    raw.services.d.publish.queue = raw.services.f.consume.queue = 'amq.greetings';
+    const reason = "queue name 'amq.greetings' starts with 'amq.', which RabbitMQ keeps for its own queues";
+    expect(problemsOf(raw)).toEqual([
+      { file: FILE, path: '/services/d/publish/queue', reason },
+      { file: FILE, path: '/services/f/consume/queue', reason },
+    ]);
+  });
+
+  test('a duration past ten minutes is refused (a timer past 2^31-1 ms fires at once), as is a size past 256 MiB', () => {
+    const raw = base();
+    raw.defaults.upstreamTimeoutMs = 3_000_000_000;
+    raw.defaults.shutdownTimeoutMs = 600_001;
+    raw.defaults.upstreamMaxAnswerBytes = 2 ** 40;
+    expect(problemsOf(raw).map((p) => p.path).sort()).toEqual(['/defaults/shutdownTimeoutMs', '/defaults/upstreamMaxAnswerBytes', '/defaults/upstreamTimeoutMs']);
+  });
 });

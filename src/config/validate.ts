@@ -5,6 +5,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { localGrpcPort, roleVersion, versionFacts } from './facts';
 import { originProblem } from './origins';
+import { queueNameProblem } from './queue-name';
 import { PlatformConfig, RoleConfig, VERSION_FIELDS } from './schema';
 
 export interface ConfigProblem {
@@ -105,7 +106,7 @@ function topologyProblems(config: PlatformConfig): Problem[] {
     const at = `/services/${id}`;
     const seen = new Set<string>();
     role.upstreams.forEach((up, i) => {
-      if (!(up in services)) problems.push({ path: `${at}/upstreams/${i}`, reason: `upstream '${up}' is not a role in this config` });
+      if (!Object.hasOwn(services, up)) problems.push({ path: `${at}/upstreams/${i}`, reason: `upstream '${up}' is not a role in this config` });
       if (seen.has(up)) problems.push({ path: `${at}/upstreams/${i}`, reason: `upstream '${up}' is listed twice` });
       seen.add(up);
     });
@@ -115,7 +116,7 @@ function topologyProblems(config: PlatformConfig): Problem[] {
     if (nameUser) problems.push({ path: `${at}/name`, reason: `name '${role.name}' is already used by role '${nameUser}'` });
     else nameOwner.set(role.name, id);
     const defaultVersion = roleVersion(config, id);
-    if (role.versions && defaultVersion in role.versions)
+    if (role.versions && Object.hasOwn(role.versions, defaultVersion))
       problems.push({ path: `${at}/versions/${defaultVersion}`, reason: `'${defaultVersion}' is this role's default version, described by the role's own fields: list only its other versions here` });
     role.edge?.allowedOrigins.forEach((origin, i) => {
       const problem = originProblem(origin);
@@ -123,6 +124,10 @@ function topologyProblems(config: PlatformConfig): Problem[] {
     });
     if (role.edge && role.edge.allowCredentials && role.edge.allowedOrigins.includes('*'))
       problems.push({ path: `${at}/edge/allowCredentials`, reason: "credentials cannot be allowed for origin '*'" });
+    for (const [field, queue] of [['publish', role.publish?.queue], ['consume', role.consume?.queue]] as const) {
+      const problem = queue === undefined ? undefined : queueNameProblem(queue);
+      if (problem) problems.push({ path: `${at}/${field}/queue`, reason: `queue name ${problem}` });
+    }
     if (role.consume && !published.has(role.consume.queue))
       problems.push({ path: `${at}/consume/queue`, reason: `no role publishes to queue '${role.consume.queue}'` });
   }
@@ -184,7 +189,7 @@ function findCycles(config: PlatformConfig): string[][] {
   const visit = (id: string, path: string[]) => {
     state.set(id, 'visiting');
     for (const up of config.services[id]?.upstreams ?? []) {
-      if (!(up in config.services)) continue;
+      if (!Object.hasOwn(config.services, up)) continue;
       if (state.get(up) === 'visiting') {
         const stack = [...path, id];
         cycles.push([...stack.slice(stack.indexOf(up)), up]);

@@ -165,6 +165,14 @@ describe('every outcome, through the transport', () => {
     expect(within!).toBeLessThanOrEqual(200);
   });
 
+  test('an answer that cannot be put into metadata still ends the call (INTERNAL), never leaves it open', async () => {
+    // A trailer value must be ASCII: the role's answer carries a timing grpc-js refuses.
+    const b = await serve(async () => ({ outcome: 'whole', entries: [greeting('Service B')], timings: [{ id: 'bé', name: 'Service B', durationMs: 1 }] }));
+    const started = performance.now();
+    expect(await client().call({ upstream: b.upstream, headers: {}, timeoutMs: 5_000 })).toMatchObject({ outcome: 'failed', failure: 'INTERNAL' });
+    expect(performance.now() - started).toBeLessThan(2_500);
+  });
+
   test('an upstream that is not there gives UNAVAILABLE at once, not at the deadline', async () => {
     const started = performance.now();
     const answer = await client().call({ upstream: { id: 'x', name: 'Service X', url: `grpc://${HOST}:${await closedPort()}`, transport: 'grpc' }, headers: {}, timeoutMs: 3_000 });

@@ -95,7 +95,14 @@ export class ReflectionIndex {
   implementation(): UntypedServiceImplementation {
     return {
       serverReflectionInfo: (call: ServerDuplexStream<ServerReflectionRequest, ServerReflectionResponse>) => {
-        call.on('data', (request: ServerReflectionRequest) => call.write(this.answer(request)));
+        // Backpressure: a client that sends requests and never reads the answers stops being read, instead of making the
+        // server buffer a descriptor of several KB for every 30-byte request.
+        call.on('data', (request: ServerReflectionRequest) => {
+          if (!call.write(this.answer(request))) {
+            call.pause();
+            call.once('drain', () => call.resume());
+          }
+        });
         call.on('end', () => call.end());
         call.on('error', () => call.end());
       },

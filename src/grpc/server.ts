@@ -92,13 +92,14 @@ export async function serveGrpc(options: GrpcServeOptions): Promise<GrpcListenin
           attributes: { 'rpc.grpc.status_code': CODE_OF[answer.outcome] },
           failure: answer.outcome === 'whole' ? undefined : { reason: reasonOf(answer), type: answer.outcome },
         }),
-      ).then(
-        ({ result, scope }) => send(result, scope, callback),
-        (err: unknown) => {
+      )
+        .then(({ result, scope }) => send(result, scope, callback))
+        // Whatever throws, in the role or while the answer is put into metadata, the call ends: an unanswered call would
+        // hold its caller until its deadline (for ever without one) and keep tryShutdown waiting.
+        .catch((err: unknown) => {
           log.error('gRPC call failed', { error: err as Error });
           callback({ code: CODE_OF.failed, details: 'internal error' });
-        },
-      );
+        });
     },
   });
 

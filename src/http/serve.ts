@@ -11,7 +11,6 @@ import { Readable } from 'node:stream';
 import { isAddressInUse as inUse, PortInUseError } from '../serving/start-errors';
 import type { Handler } from './app';
 
-
 export interface Listening {
   port: number;
   stop(): Promise<void>;
@@ -82,6 +81,14 @@ function listenNode(handle: Handler, port: number, hostname: string, idleSeconds
   });
 }
 
+/** The path and query of a request target: origin-form as is, absolute-form (`http://host/path`) cut to its path. */
+function requestPath(target: string | undefined): string {
+  if (!target || target === '*') return '/';
+  if (target.startsWith('/')) return target;
+  const afterAuthority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(target)?.[1];
+  return afterAuthority === undefined ? '/' : afterAuthority.startsWith('/') ? afterAuthority : `/${afterAuthority}`;
+}
+
 function toRequest(req: IncomingMessage): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -89,7 +96,9 @@ function toRequest(req: IncomingMessage): Request {
     else if (value !== undefined) headers.set(name, value);
   }
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+  // The URL is built from the request target alone, never from the Host header: a client's `Host: a/api/greeting?` must not
+  // move the path, and `Host: [::1` must not make the URL unparsable. The Host header itself is passed on with the others.
+  return new Request(`http://localhost${requestPath(req.url)}`, {
     method: req.method,
     headers,
     body: hasBody ? (Readable.toWeb(req) as unknown as ReadableStream) : undefined,

@@ -1,5 +1,6 @@
 /** The Node bundle as eight processes under the machine's Node: the same answers as the compiled binary. */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { connect } from 'node:net';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
 import { nodeBundle } from '../../scripts/artifacts';
@@ -20,6 +21,25 @@ test('A answers the seven greetings in order', async () => {
   const { status, body } = await askA();
   expect(status).toBe(200);
   expect(body.map((g) => g.service)).toEqual(['Service D', 'Service G', 'Service H', 'Service E', 'Service B', 'Service C', 'Service A']);
+});
+
+/** One raw HTTP/1.1 request (a client could send any Host), and the status line and body of the answer. */
+function raw(port: number, target: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c));
+    socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), body: text.split('\r\n\r\n').slice(1).join('') }));
+    socket.on('error', reject);
+  });
+}
+
+test('under Node too, a role routes by the request target, never by the Host header', async () => {
+  const port = Number(new URL(platform.url('g')).port);
+  // A Host that would move the path, and Hosts a URL cannot hold: the health route, as on Bun.
+  for (const host of ['a/api/greeting?', '[::1', 'x@y', 'xx']) expect({ host, ...(await raw(port, '/api/health', host)) }).toEqual({ host, status: 200, body: expect.stringContaining('"alive":true') });
+  expect((await raw(port, '/xx/api/greeting', 'a')).status).toBe(404);
+  expect((await raw(port, 'http://elsewhere/api/health', 'a')).status).toBe(200);
 });
 
 test('with C killed, A answers 502 with C named as failed, and every process exits 0 on SIGTERM', async () => {

@@ -51,19 +51,44 @@ describe('shutdown', () => {
 
   test('kept-alive client connections lose no request: every answer from the drain on says Connection: close', async () => {
     const p = await startH({ DRAIN_DELAY_MS: '400' });
-    const client = spawn('node', [join(import.meta.dir, '..', 'support', 'keep-alive-client.mjs'), `${p.url('h')}/api/greeting`, '8'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const client = spawn('node', [join(import.meta.dir, '..', 'support', 'keep-alive-client.mjs'), `${p.url('h')}/api/greeting`, '8'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     client.stdout.on('data', (c: Buffer) => (out += c));
-    await Bun.sleep(300);
+    // Signalled once the client's connections carry traffic (not after a fixed sleep, which a busy machine outlasts).
+    await new Promise<void>((resolve) => client.stderr.on('data', (c: Buffer) => String(c).includes('warm') && resolve()));
     p.roles.get('h')!.child.kill('SIGTERM');
     expect(await p.roles.get('h')!.exited).toBe(0);
     client.stdin.end('stop');
     await new Promise((r) => client.once('exit', r));
     const counts = JSON.parse(out) as { ok: number; saidClose: number; lostOnReused: number; otherErrors: Record<string, number> };
-    expect(counts.ok).toBeGreaterThan(100);
+    expect(counts.ok).toBeGreaterThanOrEqual(50);
     expect(counts.saidClose).toBeGreaterThan(0);
     expect(counts.lostOnReused).toBe(0);
     expect(counts.otherErrors).toEqual({});
+  });
+
+  test('the drain delay comes before the shutdown budget, not out of it: a drain longer than SHUTDOWN_TIMEOUT_MS still exits 0', async () => {
+    const p = await startH({ DRAIN_DELAY_MS: '1200', SHUTDOWN_TIMEOUT_MS: '300' });
+    const h = p.roles.get('h')!;
+    const signalled = performance.now();
+    h.child.kill('SIGTERM');
+    expect(await h.exited).toBe(0);
+    expect(performance.now() - signalled).toBeGreaterThanOrEqual(1100);
+  });
+
+  test('a stop that overruns drain delay plus budget is cut at that deadline, with exit 1', async () => {
+    // An in-flight greeting of 3 s against 200 ms of drain and 300 ms of budget.
+    const p = await startH({ DRAIN_DELAY_MS: '200', SHUTDOWN_TIMEOUT_MS: '300', CHAOS_LATENCY_MS: '3000' });
+    const inFlight = fetch(`${p.url('h')}/api/greeting`).catch(() => undefined);
+    await Bun.sleep(100);
+    const h = p.roles.get('h')!;
+    const signalled = performance.now();
+    h.child.kill('SIGTERM');
+    expect(await h.exited).toBe(1);
+    const took = performance.now() - signalled;
+    expect(took).toBeGreaterThanOrEqual(450);
+    expect(took).toBeLessThan(2_500);
+    await inFlight;
   });
 
   test('a second signal forces the exit', async () => {

@@ -1,5 +1,5 @@
 // Runs under Node (its http.Agent is the client behaviour under test): N keep-alive connections send requests back to back
-// until told to stop on stdin, then print what happened as JSON. A request that fails on a reused connection is a request
+// until told to stop on stdin, then print what happened as JSON; `warm` on stderr after the first 50 answers. A request that fails on a reused connection is a request
 // the server lost; one refused on a new connection was refused cleanly.
 import http from 'node:http';
 
@@ -7,6 +7,7 @@ const [url, connections = '8'] = process.argv.slice(2);
 const agent = new http.Agent({ keepAlive: true, maxSockets: Number(connections) });
 const counts = { ok: 0, saidClose: 0, lostOnReused: 0, refusedOnNew: 0, otherErrors: {} };
 let stop = false;
+const WARM = 50;
 process.stdin.on('data', () => (stop = true));
 
 const once = () =>
@@ -26,8 +27,11 @@ const once = () =>
   });
 
 const loop = async () => {
-  while (!stop) if (await once()) counts.ok++;
-    else await new Promise((r) => setTimeout(r, 5));
+  while (!stop)
+    if (await once()) {
+      // Says so once the connections are warm and in use, so a test signals the server mid-traffic however busy the machine.
+      if (++counts.ok === WARM) process.stderr.write('warm\n');
+    } else await new Promise((r) => setTimeout(r, 5));
 };
 await Promise.all(Array.from({ length: Number(connections) }, loop));
 console.log(JSON.stringify(counts));

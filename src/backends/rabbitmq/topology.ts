@@ -3,10 +3,11 @@
  * `Q.dead-letter`. A message the consumer can never handle is republished there with the reason in the `x-death-reason` header.
  */
 import type { Channel } from 'amqplib';
+import { DEAD_LETTER_EXCHANGE_SUFFIX, DEAD_LETTER_QUEUE_SUFFIX } from '../../config/queue-name';
 
 export const DEATH_REASON_HEADER = 'x-death-reason';
-export const deadLetterQueue = (queue: string) => `${queue}.dead-letter`;
-export const deadLetterExchange = (queue: string) => `${queue}.dlx`;
+export const deadLetterQueue = (queue: string) => `${queue}${DEAD_LETTER_QUEUE_SUFFIX}`;
+export const deadLetterExchange = (queue: string) => `${queue}${DEAD_LETTER_EXCHANGE_SUFFIX}`;
 
 export async function declareTopology(channel: Channel, queue: string): Promise<void> {
   await channel.assertExchange(deadLetterExchange(queue), 'direct', { durable: true });
