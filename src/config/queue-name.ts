@@ -7,13 +7,13 @@
 export const DEAD_LETTER_QUEUE_SUFFIX = '.dead-letter';
 export const DEAD_LETTER_EXCHANGE_SUFFIX = '.dlx';
 
-const MAX_BYTES = 255 - DEAD_LETTER_QUEUE_SUFFIX.length;
+const MAX_NAME_BYTES = 255 - DEAD_LETTER_QUEUE_SUFFIX.length;
 
 export function queueNameProblem(name: string): string | undefined {
   if (name === '') return 'is empty';
   if (name.startsWith('amq.')) return `'${name.slice(0, 64)}' starts with 'amq.', which RabbitMQ keeps for its own queues`;
   if (/[\x00-\x1f\x7f]/.test(name)) return 'contains a control character';
   const bytes = Buffer.byteLength(name, 'utf8');
-  if (bytes > MAX_BYTES) return `is ${bytes} bytes long: at most ${MAX_BYTES}, so that its dead-letter queue's name ('${DEAD_LETTER_QUEUE_SUFFIX}' added) fits RabbitMQ's 255`;
+  if (bytes > MAX_NAME_BYTES) return `is ${bytes} bytes long: at most ${MAX_NAME_BYTES}, so that its dead-letter queue's name ('${DEAD_LETTER_QUEUE_SUFFIX}' added) fits RabbitMQ's 255`;
   return undefined;
 }
