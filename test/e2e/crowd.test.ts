@@ -30,13 +30,16 @@ async function startPlatform(env: Record<string, string> = {}): Promise<string> 
   }
   const path = join(mkdtempSync(join(tmpdir(), 'gm-crowd-')), 'services.json');
   writeFileSync(path, JSON.stringify(raw));
-  platform = spawn(process.execPath, ['src/platform.ts'], { cwd: ROOT, env: { ...process.env, CONFIG_PATH: path, LOG_LEVEL: 'error', ...env }, stdio: 'ignore' });
+  const started = spawn(process.execPath, ['src/platform.ts'], { cwd: ROOT, env: { ...process.env, CONFIG_PATH: path, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  platform = started;
+  let stderr = '';
+  started.stderr!.on('data', (c: Buffer) => (stderr += c));
   const edge = `http://127.0.0.1:${raw.services.a.port}`;
-  for (let i = 0; i < 200; i++) {
+  // A start from source on a busy machine can take seconds: wait up to a minute, and stop at once if the platform exits.
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline && started.exitCode === null; await Bun.sleep(50)) {
     if (await fetch(`${edge}/api/ready`).then((r) => r.ok, () => false)) return edge;
-    await Bun.sleep(50);
   }
-  throw new Error('the platform did not become ready');
+  throw new Error(`the platform did not become ready (${started.exitCode === null ? 'still starting after 60 s' : `exit ${started.exitCode}`}): ${stderr.trim()}`);
 }
 
 interface Load {
