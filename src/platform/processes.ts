@@ -46,14 +46,26 @@ export interface ProcessPlatformOptions {
   versions?: boolean;
 }
 
+/** What the local platform adds to a port for its gRPC twin when none is configured (facts.ts, localGrpcPort). */
+const GRPC_TWIN_OFFSET = 10_000;
+/** Ports this process has handed out: a port stays free until its taker binds it, so two picks must never return one twice. */
+const handedOut = new Set<number>();
+
 /**
- * A port that is free now, taken from below the kernel's ephemeral range (32768 and up on Linux): a role that is killed and
- * restarted gets its port back, which an ephemeral port could meanwhile have become the local end of some outgoing connection.
+ * A port that is free now, with its gRPC twin (port + 10000, what the local platform derives for a version, or a role without
+ * a grpcPort) free too, both below the kernel's ephemeral range (32768 and up on Linux): a role that is killed and restarted
+ * gets its port back, which an ephemeral port could meanwhile have become the local end of some outgoing connection. Never
+ * one this process has already handed out.
  */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await canListen(candidate)) return candidate;
+    const candidate = 10_000 + Math.floor(Math.random() * (32_768 - GRPC_TWIN_OFFSET - 10_000));
+    const twin = candidate + GRPC_TWIN_OFFSET;
+    if (handedOut.has(candidate) || handedOut.has(twin)) continue;
+    if ((await canListen(candidate)) && (await canListen(twin))) {
+      handedOut.add(candidate).add(twin);
+      return candidate;
+    }
   }
 }
 

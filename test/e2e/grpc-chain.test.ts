@@ -113,7 +113,8 @@ test('`npm start -- --transport grpc`: all roles in one process, every hop over 
   child.stdout!.on('data', (c: Buffer) => (out += c));
   try {
     const edge = `http://127.0.0.1:${raw.services.a.port}`;
-    for (let i = 0; i < 200 && !out.includes('platform up'); i++) await Bun.sleep(50);
+    for (let i = 0; i < 600 && !out.includes('platform up') && child.exitCode === null; i++) await Bun.sleep(50);
+    expect(child.exitCode).toBeNull();
     const { status, body } = await askA(edge);
     expect(status).toBe(200);
     expect(body.map((g) => g.service)).toEqual(ORDER);
@@ -123,8 +124,11 @@ test('`npm start -- --transport grpc`: all roles in one process, every hop over 
     const metrics = await (await fetch(`http://127.0.0.1:${raw.services.b.port}/api/metrics`)).text();
     expect(metrics).toMatch(/grpc_server_handled_total\{role="b",grpc_type="unary",grpc_service="greeting.v3.GreetingService",grpc_method="Greeting",grpc_code="OK"[^}]*\} 1/);
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    // A platform that already exited (a failed start) has no exit left to wait for.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
   }
 }, 60_000);
