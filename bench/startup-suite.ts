@@ -46,6 +46,8 @@ const BARE_SERVER = join(import.meta.dir, 'fixtures', 'bare-server.ts');
 export const IMPORT_GROUPS: { module: string; packages: string[] }[] = [
   { module: 'elysia', packages: ['elysia', '@elysiajs/cors'] },
   { module: 'prom-client', packages: ['prom-client'] },
+  // The same package as the roles load it: module by module, without the index's Pushgateway and cluster aggregator.
+  { module: 'prom-client, as src/telemetry/prom.ts loads it', packages: [join(import.meta.dir, '..', 'src', 'telemetry', 'prom.ts')] },
   {
     module: '@opentelemetry/*',
     packages: [

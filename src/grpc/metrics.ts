@@ -12,7 +12,7 @@
  * A partial answer ends UNAVAILABLE (grpc/wire.ts), so it counts as UNAVAILABLE here, as the REST 502 does in the HTTP metrics.
  */
 import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, status as Status, type ServerInterceptor } from '@grpc/grpc-js';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from '../telemetry/prom';
 
 const DEADLINE_SLACK_MS = 25;
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

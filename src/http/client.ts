@@ -1,8 +1,15 @@
 /** The cheapest HTTP client of the runtime we run on: Bun's fetch, or node:http under Node (its fetch cost ten times the CPU). */
 import type { UpstreamTransport } from '../transport/upstream';
 import { FetchClient } from './fetch-client';
-import { NodeHttpClient } from './node-client';
+import { httpConventions } from './wire';
 
 export function httpClient(maxAnswerBytes: number): UpstreamTransport {
-  return (globalThis as { Bun?: unknown }).Bun ? new FetchClient(maxAnswerBytes) : new NodeHttpClient(maxAnswerBytes);
+  if ((globalThis as { Bun?: unknown }).Bun) return new FetchClient(maxAnswerBytes);
+  // node:http and node:https load only under Node: imported statically, Bun would load them at every start for nothing.
+  const client = import('./node-client').then(({ NodeHttpClient }) => new NodeHttpClient(maxAnswerBytes));
+  return {
+    describe: httpConventions.describe,
+    answerAttributes: httpConventions.answerAttributes,
+    call: async (call) => (await client).call(call),
+  };
 }

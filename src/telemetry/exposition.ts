@@ -8,7 +8,8 @@
  * back, so the next Prometheus-text scrape would print counters without `_total`. Each scrape therefore runs alone, and an
  * OpenMetrics one restores the names and the registry's format when it is done.
  */
-import { Registry, type RegistryContentType } from 'prom-client';
+import type { RegistryContentType } from 'prom-client';
+import { Registry } from './prom';
 
 export interface Scrape {
   body: string;

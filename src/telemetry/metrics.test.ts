@@ -54,4 +54,11 @@ describe('metrics', () => {
     expect(info.runtimeVersion).toBe(Bun.version);
     expect(info.nodeCompat).toBe(process.version);
   });
+
+  test('under Bun the process series that tell something true, and not the ones Bun cannot answer', async () => {
+    const names = new Set((await scrape(createMetrics({ role: 'b', app: 'service-b', version: 'v1' }))).map((s) => s.name));
+    for (const name of ['process_cpu_seconds_total', 'process_start_time_seconds', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_version_info'])
+      expect(names).toContain(name);
+    for (const name of [...names]) expect(name).not.toMatch(/^nodejs_(gc_|heap_space_|active_)/);
+  });
 });

@@ -6,8 +6,8 @@
  * that landed there and is recorded in a trace, so a dashboard can jump from a latency spike to a trace that shows it. Only
  * the OpenMetrics format can say them; the scrape gets it when its Accept asks for it (exposition.ts).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { exposition, withExemplars } from './exposition';
+import { Counter, Gauge, Histogram, Registry, registerDefaultMetrics } from './prom';
 
 /** The exemplar's one label: Grafana's Prometheus data source names it to link a bucket to its trace (deploy/istio/addons/). */
 export const EXEMPLAR_LABEL = 'trace_id';
@@ -34,7 +34,7 @@ export function runtimeInfo(): { runtime: string; runtimeVersion: string; nodeCo
 export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
   const registry = new Registry();
   registry.setDefaultLabels({ app, version });
-  collectDefaultMetrics({ register: registry });
+  registerDefaultMetrics(registry);
   const registers = [registry];
 
   const requests = new Counter({
