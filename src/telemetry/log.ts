@@ -5,6 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogLevel } from '../config/env';
 import { incomingTrace } from './propagation';
+import { writeStdout } from './stdout';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -42,7 +43,6 @@ export interface Logger {
 
 export type LineWriter = (line: string) => void;
 
-const stdout: LineWriter = (line) => process.stdout.write(line + '\n');
 
 /**
  * Warnings and errors that repeat, the same message with the same fields (a dead upstream fails every request, at every hop),
@@ -59,7 +59,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(role: string, level: LogLevel, writeOrOptions: LineWriter | LoggerOptions = {}): Logger {
-  const { write = stdout, repeatWindowMs = REPEAT_WINDOW_MS } = typeof writeOrOptions === 'function' ? { write: writeOrOptions } : writeOrOptions;
+  const { write = writeStdout, repeatWindowMs = REPEAT_WINDOW_MS } = typeof writeOrOptions === 'function' ? { write: writeOrOptions } : writeOrOptions;
   const min = ORDER[level];
   /** Lines written this window, by what they say, and how often they were held back since. */
   const repeats = new Map<string, { line: Fields; held: number }>();
