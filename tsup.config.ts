@@ -20,5 +20,17 @@ export default defineConfig({
         build.onLoad({ filter: /\.html$/ }, async (args) => ({ contents: await readFile(args.path, 'utf8'), loader: 'text' }));
       },
     },
+    {
+      // esbuild refuses Bun's macro imports (`with { type: 'macro' }`): without the attribute they are plain imports, so the
+      // Node bundle calls at start what Bun ran while bundling (src/config/embedded.ts).
+      name: 'bun-macros-at-start',
+      setup(build) {
+        build.onLoad({ filter: /[/\\]src[/\\].*\.ts$/ }, async (args) => {
+          const source = await readFile(args.path, 'utf8');
+          if (!source.includes("with { type: 'macro' }")) return undefined;
+          return { contents: source.replaceAll(" with { type: 'macro' }", ''), loader: 'ts' };
+        });
+      },
+    },
   ],
 });

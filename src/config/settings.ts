@@ -3,13 +3,14 @@
  * resolved once at start-up.
  */
 import { readFileSync } from 'node:fs';
-import embeddedConfig from '../../config/services.json';
+import { checkedEmbeddedConfig } from './embedded' with { type: 'macro' };
+import { EMBEDDED_CONFIG_NAME } from './embedded';
 import { VARIABLES, type EnvSettings, type LogLevel } from './env';
 import { localGrpcPort, localUpstreamUrl, roleVersion, roleVersions, servesGrpc, transportOfUrl, versionFacts } from './facts';
 import type { ChaosOptions, ConsumeOptions, EdgeOptions, PlatformConfig, PublishOptions, StoreTarget, Transport } from './schema';
-import { ConfigError, parseConfig, validateConfig } from './validate';
+import { ConfigError, parseConfig } from './validate';
 
-export const EMBEDDED_CONFIG_NAME = 'config/services.json (embedded)';
+export { EMBEDDED_CONFIG_NAME };
 
 export interface Upstream {
   id: string;
@@ -52,7 +53,11 @@ export interface RoleSettings extends TakenFromEnv {
 
 /** The config named by CONFIG_PATH, or the one compiled into the binary. */
 export function loadConfig(configPath?: string): { config: PlatformConfig; file: string } {
-  if (!configPath) return { config: validateConfig(embeddedConfig, EMBEDDED_CONFIG_NAME), file: EMBEDDED_CONFIG_NAME };
+  if (!configPath) {
+    const embedded = checkedEmbeddedConfig();
+    if (embedded.problems) throw new ConfigError(embedded.problems);
+    return { config: embedded.config, file: EMBEDDED_CONFIG_NAME };
+  }
   let text: string;
   try {
     text = readFileSync(configPath, 'utf8');
