@@ -13,7 +13,8 @@
 # exactly as package-lock.json pins them (Bun reads npm's lockfile; --frozen-lockfile fails instead of updating it), including
 # the target's Bun runtime (@oven/bun-linux-*), which the cross-compile embeds: pinned and checksummed like every other
 # package, not downloaded by the compiler. It must not pick up a stray .env or bunfig.toml at run time, so the two autoloads
-# are off; --bytecode halves the start-up time.
+# are off; --bytecode halves the start-up time, and --splitting keeps what only some roles load (drivers, exporters, gRPC)
+# in chunks read on first use (scripts/build/start-imports.ts).
 FROM --platform=$BUILDPLATFORM oven/bun:1.4.5 AS build
 ARG TARGETARCH
 WORKDIR /src
@@ -24,7 +25,7 @@ COPY tsconfig.json ./
 COPY config ./config
 COPY src ./src
 RUN case "$TARGETARCH" in amd64) arch=x64 runtime=bun-linux-x64 ;; arm64) arch=arm64 runtime=bun-linux-aarch64 ;; esac && \
-    bun build src/service.ts --compile --minify --bytecode --format=esm \
+    bun build src/service.ts --compile --splitting --minify --bytecode --format=esm \
       --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
       --target="bun-linux-$arch" --compile-executable-path="node_modules/@oven/$runtime/bin/bun" \
       --outfile /out/greeting-mesh
