@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../src/config/settings';
-import { ConfigError } from '../../src/config/validate';
+import { ConfigError } from '../../src/config/config-error';
 import { renderFiles, staleFiles, writeFiles } from './files';
 import { README, renderedReadme } from './readme';
 

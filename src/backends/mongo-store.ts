@@ -14,7 +14,7 @@ import {
 } from 'mongodb';
 import { collectionName } from '../config/facts';
 import type { StoreTarget } from '../config/schema';
-import { ConfigError } from '../config/validate';
+import { ConfigError } from '../config/config-error';
 import type { Greeting } from '../greeting';
 import { InsertBatcher, type BatchResult } from './insert-batcher';
 import type { BackendLog, GreetingStore, InsertOutcome } from './types';

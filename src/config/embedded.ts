@@ -9,9 +9,9 @@
  */
 import embedded from '../../config/services.json';
 import type { PlatformConfig } from './schema';
-import { ConfigError, validateConfig, type ConfigProblem } from './validate';
-
-export const EMBEDDED_CONFIG_NAME = 'config/services.json (embedded)';
+import { ConfigError, type ConfigProblem } from './config-error';
+import { EMBEDDED_CONFIG_NAME } from './embedded-name';
+import { validateConfig } from './validate';
 
 export type CheckedConfig = { config: PlatformConfig; problems?: undefined } | { problems: ConfigProblem[] };
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { readEnv, VARIABLES } from './env';
 import { loadConfig, pickRole, resolveRole } from './settings';
-import { ConfigError } from './validate';
+import { ConfigError } from './config-error';
 
 const problems = (env: Record<string, string>) => {
   try {

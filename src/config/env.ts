@@ -3,11 +3,11 @@
  * ALLOWED_ORIGINS, SERVICE_<X>_URL, MONGO_CONN, RABBITMQ_CONN, QUEUE_NAME), so this image is a drop-in for its manifests.
  * Every bad value is reported, never silently replaced by a default.
  */
-import { MAX_BYTES, MAX_DURATION_MS } from './schema';
+import { MAX_BYTES, MAX_DURATION_MS } from './limits';
 import { originProblem } from './origins';
 import { queueNameProblem } from './queue-name';
 import { OTEL_DOCS, readOtelEnv, type OtlpSettings, type PropagatorName } from './otel-env';
-import { ConfigError, type ConfigProblem } from './validate';
+import { ConfigError, type ConfigProblem } from './config-error';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

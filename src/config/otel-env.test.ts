@@ -1,7 +1,7 @@
 /** The standard OTEL_* variables, as readEnv reads them: what each turns on, and every bad value refused without its secret. */
 import { describe, expect, test } from 'bun:test';
 import { readEnv } from './env';
-import type { ConfigError } from './validate';
+import type { ConfigError } from './config-error';
 
 const problems = (env: Record<string, string>) => {
   try {

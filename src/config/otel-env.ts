@@ -23,7 +23,7 @@
  * telemetry, Kiali and the trace UI link all agree on; the OpenTelemetry Operator injects OTEL_SERVICE_NAME, so refusing it
  * would stop the start instead.
  */
-import { MAX_DURATION_MS } from './schema';
+import { MAX_DURATION_MS } from './limits';
 
 /** These variables' rows in the README's table of variables (env.ts puts them after its own). */
 export const OTEL_DOCS: { names: string[]; doc: string }[] = [

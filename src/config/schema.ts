@@ -3,13 +3,8 @@
  * (who calls whom, who stores, publishes or consumes) is nothing but this data.
  */
 import { Type as t, type Static } from '@sinclair/typebox';
+import { MAX_BYTES, MAX_DURATION_MS } from './limits';
 
-/**
- * The longest duration and the largest size any setting takes, in the config and in the environment alike. Ten minutes is far
- * past any sane timeout and well under what timers take: past 2^31-1 ms, Bun and Node fire a timer after 1 ms instead.
- */
-export const MAX_DURATION_MS = 600_000;
-export const MAX_BYTES = 256 * 1024 * 1024;
 
 const Quantity = t.String({ minLength: 1, pattern: '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|k|M|G)?$' });
 

@@ -4,11 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { checkedEmbeddedConfig } from './embedded' with { type: 'macro' };
-import { EMBEDDED_CONFIG_NAME } from './embedded';
+import { EMBEDDED_CONFIG_NAME } from './embedded-name';
 import { VARIABLES, type EnvSettings, type LogLevel } from './env';
 import { localGrpcPort, localUpstreamUrl, roleVersion, roleVersions, servesGrpc, transportOfUrl, versionFacts } from './facts';
 import type { ChaosOptions, ConsumeOptions, EdgeOptions, PlatformConfig, PublishOptions, StoreTarget, Transport } from './schema';
-import { ConfigError, parseConfig } from './validate';
+import { ConfigError } from './config-error';
+import type * as Validate from './validate';
 
 export { EMBEDDED_CONFIG_NAME };
 
@@ -64,6 +65,8 @@ export function loadConfig(configPath?: string): { config: PlatformConfig; file:
   } catch (err) {
     throw new ConfigError([{ file: configPath, path: '', reason: `cannot read: ${(err as NodeJS.ErrnoException).code ?? err}` }]);
   }
+  // The validator and the schema load only for a config file: the embedded one was checked when the code was bundled.
+  const { parseConfig } = require('./validate') as typeof Validate;
   return { config: parseConfig(text, configPath), file: configPath };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { ConfigError, parseConfig, validateConfig } from './validate';
+import { ConfigError } from './config-error';
+import { parseConfig, validateConfig } from './validate';
 
 const FILE = 'config/services.json';
 const base = () => JSON.parse(readFileSync(FILE, 'utf8'));

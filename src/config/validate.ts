@@ -6,26 +6,8 @@ import { Value } from '@sinclair/typebox/value';
 import { localGrpcPort, roleVersion, versionFacts } from './facts';
 import { originProblem } from './origins';
 import { queueNameProblem } from './queue-name';
+import { ConfigError, type ConfigProblem } from './config-error';
 import { PlatformConfig, RoleConfig, VERSION_FIELDS } from './schema';
-
-export interface ConfigProblem {
-  file: string;
-  path: string;
-  reason: string;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
-    const line = (p: ConfigProblem) => `${p.file} ${p.path || '/'}: ${p.reason}`;
-    // One problem is one line (what a log shows first); several are listed one per line, all at once.
-    super(
-      problems.length === 1
-        ? `invalid configuration: ${line(problems[0]!)}`
-        : `invalid configuration (${problems.length} problems):\n${problems.map((p) => `  ${line(p)}`).join('\n')}`,
-    );
-    this.name = 'ConfigError';
-  }
-}
 
 /** Parses and validates config text; throws ConfigError listing every problem. */
 export function parseConfig(text: string, file: string): PlatformConfig {

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { readEnv } from './env';
 import { deploymentName, identityName, localGrpcPort, roleVersions, versionFacts, versionedRoles } from './facts';
 import { resolveRole } from './settings';
-import { ConfigError, validateConfig } from './validate';
+import { ConfigError } from './config-error';
+import { validateConfig } from './validate';
 
 const FILE = 'config/services.json';
 const raw = () => JSON.parse(readFileSync(FILE, 'utf8'));

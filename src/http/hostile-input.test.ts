@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { readEnv } from '../config/env';
-import { ConfigError } from '../config/validate';
+import { ConfigError } from '../config/config-error';
 import { loadConfig, resolveRole } from '../config/settings';
 import { roleUnderTest } from '../../test/support/role-under-test';
 import { upstreamServer } from '../../test/support/upstream-server';

@@ -2,7 +2,7 @@
  * Turns SIGTERM, SIGINT and SIGHUP into one orderly stop. A second signal, or a stop that overruns its deadline, forces the exit:
  * the kubelet sends SIGKILL after terminationGracePeriodSeconds anyway, and exiting first leaves a clear log line behind.
  */
-import { ConfigError } from '../config/validate';
+import { ConfigError } from '../config/config-error';
 import type { Logger } from '../telemetry/log';
 import { PortInUseError, StartupConfigError } from './start-errors';
 
