@@ -25,7 +25,7 @@ COPY tsconfig.json ./
 COPY config ./config
 COPY src ./src
 RUN case "$TARGETARCH" in amd64) arch=x64 runtime=bun-linux-x64 ;; arm64) arch=arm64 runtime=bun-linux-aarch64 ;; esac && \
-    bun build src/service.ts --compile --splitting --minify --bytecode --format=esm \
+    bun build src/service.ts --compile --splitting --conditions=module --minify --bytecode --format=esm \
       --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
       --target="bun-linux-$arch" --compile-executable-path="node_modules/@oven/$runtime/bin/bun" \
       --outfile /out/greeting-mesh

@@ -3,22 +3,10 @@
  * package.json, so the comparison binaries cannot drift from how the service is built), into a scratch directory of the run.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/artifacts';
-
-/** The `bun build` arguments of the build:binary script, without its entry point and --outfile. */
-export function binaryBuildFlags(): string[] {
-  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build:binary']!;
-  const words = script.split(/\s+/);
-  if (words[0] !== 'bun' || words[1] !== 'build') throw new Error(`build:binary is not a bun build command: ${script}`);
-  const flags: string[] = [];
-  for (let i = 2; i < words.length; i++) {
-    if (words[i] === '--outfile') i++;
-    else if (words[i]!.startsWith('--')) flags.push(words[i]!);
-  }
-  return flags;
-}
+import { binaryBuildFlags } from '../scripts/build/flags';
 
 function bunExecutable(): string {
   return (globalThis as { Bun?: unknown }).Bun ? process.execPath : 'bun';

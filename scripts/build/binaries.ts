@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { binaryBuildFlags } from './flags';
 
 const ROOT = join(import.meta.dir, '..', '..');
 export const ARCHES = ['x64', 'arm64'] as const;
@@ -39,13 +40,6 @@ function run(command: string, args: string[], cwd = ROOT): string {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stderr || result.stdout}`);
   return result.stdout;
-}
-
-/** The flags `npm run build:binary` compiles with, so both builds stay one build. */
-function compileFlags(): string[] {
-  const script = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['build:binary'] as string;
-  const words = script.split(/\s+/);
-  return words.filter((w, i) => w.startsWith('--') && !w.startsWith('--outfile') && words[i - 1] !== '--outfile');
 }
 
 /**
@@ -80,7 +74,7 @@ function runtimeFor(arch: Arch): string {
 export function buildBinary(arch: Arch): string {
   const out = binaryPath(arch);
   const cross = arch === hostArch() ? [] : [`--compile-executable-path=${runtimeFor(arch)}`];
-  run(process.execPath, ['build', 'src/service.ts', ...compileFlags(), `--target=bun-linux-${arch}`, ...cross, '--outfile', out]);
+  run(process.execPath, ['build', 'src/service.ts', ...binaryBuildFlags(), `--target=bun-linux-${arch}`, ...cross, '--outfile', out]);
   return out;
 }
 

@@ -5,8 +5,9 @@
 import { describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { binaryBuildFlags, scratchDir } from '../../bench/compile';
-import { DEFERRED_BUILTINS, startImports } from '../../scripts/build/start-imports';
+import { scratchDir } from '../../bench/compile';
+import { binaryBuildFlags } from '../../scripts/build/flags';
+import { commonJsBuilds, DEFERRED_BUILTINS, ESM_PACKAGES, startImports } from '../../scripts/build/start-imports';
 
 const SERVICE = join(import.meta.dir, '..', '..', 'src', 'service.ts');
 
@@ -28,6 +29,24 @@ describe('what the binary loads at start', () => {
       const entry = join(scratch.path, 'entry.ts');
       writeFileSync(entry, `import { createServer } from 'node:http';\nimport * as zlib from 'zlib';\nexport const s = [createServer, zlib];\nexport const later = () => import('./lazy');\n`);
       expect(await startImports(entry)).toEqual(['http', 'zlib']);
+    } finally {
+      scratch.dispose();
+    }
+  });
+
+  test('the OpenTelemetry packages are bundled from their ESM builds, though CommonJS code requires them too', async () => {
+    expect(await commonJsBuilds(SERVICE, ESM_PACKAGES)).toEqual([]);
+  });
+
+  test('a CommonJS require of the API is found: it links the whole bundle to its CommonJS build without the module condition', async () => {
+    const scratch = scratchDir();
+    try {
+      const entry = join(scratch.path, 'entry.ts');
+      writeFileSync(entry, `import { trace } from '@opentelemetry/api';\nconst api = require('@opentelemetry/api');\nexport const both = [trace, api];\n`);
+      expect(await commonJsBuilds(entry, ESM_PACKAGES)).toEqual([]);
+      const withoutCondition = await Bun.build({ entrypoints: [entry], target: 'bun', format: 'esm', splitting: true });
+      const text = (await Promise.all(withoutCondition.outputs.map((o) => o.text()))).join('\n');
+      expect(text).toContain('// node_modules/@opentelemetry/api/build/src/index.js');
     } finally {
       scratch.dispose();
     }
