@@ -2,7 +2,6 @@
  * The greeting every role answers with, the entry that stands in for a failed upstream subtree, and a role's answer as a whole:
  * what happened, in no protocol's words (http/ and grpc/ say it in status codes).
  */
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
 export interface Greeting {
@@ -95,8 +94,9 @@ export type RoleAnswer =
 
 const HOST = hostname();
 
+// The ids come from Web Crypto's randomUUID (a global in Bun and Node): importing node:crypto for it cost every start 2 ms.
 export function makeGreeting(service: string, message: string, version?: string): Greeting {
-  const greeting: Greeting = { id: randomUUID(), service, message, created: new Date().toISOString(), hostname: HOST };
+  const greeting: Greeting = { id: crypto.randomUUID(), service, message, created: new Date().toISOString(), hostname: HOST };
   if (version) greeting.version = version;
   return greeting;
 }

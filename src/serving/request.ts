@@ -5,7 +5,6 @@
  * request and what its result means; the rest is here, once.
  */
 import { context, trace, type Attributes } from '@opentelemetry/api';
-import { randomUUID } from 'node:crypto';
 import { contextFromHeaders, requestContext, type RequestContext } from '../telemetry/log';
 import { takeTracingHeaders, type HeaderBag, type IgnoredHeader } from '../telemetry/tracing-headers';
 import { failSpan, isSampled, type Tracing } from '../telemetry/tracing';
@@ -52,7 +51,7 @@ export async function serveRequest<T>(
   const ignored = routingIgnored.length === 0 ? tracingIgnored : [...tracingIgnored, ...routingIgnored];
   let requestId = forward['x-request-id'];
   if (!requestId) {
-    requestId = randomUUID();
+    requestId = crypto.randomUUID();
     headers.set('x-request-id', requestId);
     forward['x-request-id'] = requestId;
   }
