@@ -35,8 +35,10 @@ export interface HopTiming {
 }
 
 /** A header value must be Latin-1 and a quoted string must not hold quotes: a SERVICE_NAME like "Sërvice «A»" is shown as "S?rvice ?A?". */
+const UNSAFE = /[^\x20-\x7e]|["\\]/;
 function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]|["\\]/g, '?');
+  // Tested before replacing: names almost always are safe, and a test neither copies nor allocates.
+  return UNSAFE.test(text) ? text.replace(new RegExp(UNSAFE.source, 'g'), '?') : text;
 }
 
 /** The timings in Server-Timing syntax (`a;dur=1.63;desc="Service A", ...`): the HTTP header and the gRPC trailer alike. */
@@ -57,9 +59,34 @@ const TIMING_ID = /^[A-Za-z0-9_.-]{1,64}$/;
  */
 export function parseTimings(header: string | null | undefined): HopTiming[] {
   if (!header) return [];
+  return ownTimings(header) ?? anyTimings(header);
+}
+
+/**
+ * What every role of ours sends, exactly as formatTimings writes it (`id;dur=1.63;desc="Name", ...`), read by one sticky
+ * regex: a fan-out role parses every upstream's header, and the general parser below (split, trim, slice per parameter) was
+ * 3-4% of a fan-out role's CPU in a profile. Anything else, or anything unusual, is left to the general parser: undefined.
+ */
+const OWN_TIMING = /([A-Za-z0-9_.-]{1,64});dur=(\d{1,9}(?:\.\d{1,6})?);desc="([\x20\x21\x23-\x5b\x5d-\x7e]*)"(, |$)/y;
+
+function ownTimings(header: string): HopTiming[] | undefined {
+  const timings: HopTiming[] = [];
+  OWN_TIMING.lastIndex = 0;
+  while (OWN_TIMING.lastIndex < header.length) {
+    const m = OWN_TIMING.exec(header);
+    if (!m) return undefined;
+    timings.push({ id: m[1]!, name: m[3]!, durationMs: Number(m[2]) });
+    if (m[4] === '' || timings.length === MAX_TIMINGS) break;
+  }
+  return timings;
+}
+
+function anyTimings(header: string): HopTiming[] {
   const timings: HopTiming[] = [];
   for (const part of header.split(',', MAX_TIMINGS)) {
-    const [id, ...params] = part.trim().split(';');
+    const [rawId, ...params] = part.split(';');
+    // Spaces may stand around each `;` (OWS in the header's grammar).
+    const id = rawId!.trim();
     let durationMs = NaN;
     let name = '';
     for (const param of params) {
