@@ -95,7 +95,9 @@ export const USAGE = `Usage: bun bench/main.ts [options]
 
 LIST is comma-separated; every combination runs, e.g. --artifact binary,node --tracing off,on runs four scenarios.
 Our build against another one (\`npm start -- --processes --binary dist/greeting-mesh\` in its worktree):
-  --target self --target main=http://127.0.0.1:8080 --target-pids auto --rounds 5`;
+  --target self --target main=http://127.0.0.1:8080 --target-pids auto --rounds 5
+Roles that npm start runs cost 20-25% more CPU than the bench's own children (each is its own session, scheduled as its own
+group under the kernel's autogroup): for like with like, run both builds with npm start (one with its config ports moved).`;
 
 export class UsageError extends Error {}
 
