@@ -43,7 +43,6 @@ export interface Logger {
 
 export type LineWriter = (line: string) => void;
 
-
 /**
  * Warnings and errors that repeat, the same message with the same fields (a dead upstream fails every request, at every hop),
  * are written once per window; the repeats are counted and summed up in one line when the window ends. Without this a
