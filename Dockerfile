@@ -12,9 +12,8 @@
 # The single binary: the Bun runtime, the code, its dependencies and config/services.json in one executable. Dependencies are
 # exactly as package-lock.json pins them (Bun reads npm's lockfile; --frozen-lockfile fails instead of updating it), including
 # the target's Bun runtime (@oven/bun-linux-*), which the cross-compile embeds: pinned and checksummed like every other
-# package, not downloaded by the compiler. It must not pick up a stray .env or bunfig.toml at run time, so the two autoloads
-# are off; --bytecode halves the start-up time, and --splitting keeps what only some roles load (drivers, exporters, gRPC)
-# in chunks read on first use (scripts/build/start-imports.ts).
+# package, not downloaded by the compiler. It is compiled by the script `npm run build:binary` runs (scripts/build/binary.ts
+# says how and why), with the target and the runtime of the image's platform as its only arguments.
 FROM --platform=$BUILDPLATFORM oven/bun:1.4.5 AS build
 ARG TARGETARCH
 WORKDIR /src
@@ -24,10 +23,10 @@ RUN case "$TARGETARCH" in amd64) cpu=x64 ;; arm64) cpu=arm64 ;; *) echo "unsuppo
 COPY tsconfig.json ./
 COPY config ./config
 COPY src ./src
+COPY scripts/build/binary.ts ./scripts/build/
+COPY scripts/build/substitutes ./scripts/build/substitutes
 RUN case "$TARGETARCH" in amd64) arch=x64 runtime=bun-linux-x64 ;; arm64) arch=arm64 runtime=bun-linux-aarch64 ;; esac && \
-    bun build src/service.ts --compile --splitting --conditions=module --minify --bytecode --format=esm \
-      --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
-      --target="bun-linux-$arch" --compile-executable-path="node_modules/@oven/$runtime/bin/bun" \
+    bun scripts/build/binary.ts --target="bun-linux-$arch" --executable-path="node_modules/@oven/$runtime/bin/bun" \
       --outfile /out/greeting-mesh
 
 # The development stage, of the target platform: runs the TypeScript sources, which Tilt syncs in and Bun's --watch reloads,

@@ -1,12 +1,11 @@
 /**
- * Compiles a small entry point into a single binary with exactly the flags `npm run build:binary` uses (read from
- * package.json, so the comparison binaries cannot drift from how the service is built), into a scratch directory of the run.
+ * Compiles a small entry point into a single binary exactly as `npm run build:binary` compiles the service
+ * (scripts/build/binary.ts, so the comparison binaries cannot drift from how the service is built), into a scratch directory.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/artifacts';
-import { binaryBuildFlags } from '../scripts/build/flags';
 
 function bunExecutable(): string {
   return (globalThis as { Bun?: unknown }).Bun ? process.execPath : 'bun';
@@ -25,7 +24,7 @@ export function scratchDir(): { path: string; dispose(): void } {
 /** Compiles `entry` to `outfile`; returns how long it took. */
 export function compile(entry: string, outfile: string): number {
   const started = performance.now();
-  const built = spawnSync(bunExecutable(), ['build', entry, ...binaryBuildFlags(), '--outfile', outfile], { cwd: ROOT, encoding: 'utf8' });
+  const built = spawnSync(bunExecutable(), [join(ROOT, 'scripts', 'build', 'binary.ts'), '--entry', entry, '--outfile', outfile], { cwd: ROOT, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`compiling ${entry} failed:\n${built.stdout}\n${built.stderr}`);
   return performance.now() - started;
 }

@@ -20,9 +20,9 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-/** `artifact`, rebuilt with `npm run <script>` first when it is missing or older than the sources and the config. */
+/** `artifact`, rebuilt with `npm run <script>` first when it is missing or older than the sources, the config or the build scripts. */
 export function freshArtifact(artifact: string, script: string): string {
-  const sources = Math.max(newestSource(join(ROOT, 'src')), statSync(join(ROOT, 'config', 'services.json')).mtimeMs);
+  const sources = Math.max(newestSource(join(ROOT, 'src')), newestSource(join(ROOT, 'scripts', 'build')), statSync(join(ROOT, 'config', 'services.json')).mtimeMs);
   if (!existsSync(artifact) || statSync(artifact).mtimeMs < sources) {
     const built = spawnSync('npm', ['run', '--silent', script], { cwd: ROOT, encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`npm run ${script} failed:\n${built.stdout}\n${built.stderr}`);

@@ -1,7 +1,7 @@
 /**
  * `npm run build:binaries`: the single executable for both Linux architectures the image ships for,
  * dist/greeting-mesh-linux-x64 and dist/greeting-mesh-linux-arm64, compiled exactly as `npm run build:binary` compiles the
- * host's (the same flags, read from package.json), each with its own target's Bun runtime inside.
+ * host's (scripts/build/binary.ts), each with its own target's Bun runtime inside.
  *
  * Cross-compiling needs the other architecture's Bun runtime. Left to itself, Bun downloads it on first use into its cache
  * (and fails offline with an empty cache: "Failed to download 'bun-linux-aarch64-v1.4.5'"). Here it comes from the package
@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binaryBuildFlags } from './flags';
+import { compileBinary } from './binary';
 
 const ROOT = join(import.meta.dir, '..', '..');
 export const ARCHES = ['x64', 'arm64'] as const;
@@ -71,11 +71,8 @@ function runtimeFor(arch: Arch): string {
   }
 }
 
-export function buildBinary(arch: Arch): string {
-  const out = binaryPath(arch);
-  const cross = arch === hostArch() ? [] : [`--compile-executable-path=${runtimeFor(arch)}`];
-  run(process.execPath, ['build', 'src/service.ts', ...binaryBuildFlags(), `--target=bun-linux-${arch}`, ...cross, '--outfile', out]);
-  return out;
+export function buildBinary(arch: Arch): Promise<string> {
+  return compileBinary({ outfile: binaryPath(arch), target: `bun-linux-${arch}`, executablePath: arch === hostArch() ? undefined : runtimeFor(arch) });
 }
 
 if (import.meta.main) {
@@ -89,5 +86,5 @@ if (import.meta.main) {
     }
     wanted.add(arch as Arch);
   }
-  for (const arch of wanted.size > 0 ? wanted : ARCHES) console.log(`built ${buildBinary(arch)}`);
+  for (const arch of wanted.size > 0 ? wanted : ARCHES) console.log(`built ${await buildBinary(arch)}`);
 }

@@ -1,5 +1,5 @@
 /**
- * What the binary links and loads at start, as build:binary bundles it (ESM, split, its export conditions):
+ * What the binary links and loads at start, as build:binary bundles it (binary.ts's BUNDLE: ESM, split, its export conditions):
  *
  * - startImports: the Node built-ins the entry chunk imports statically. Bun links and evaluates them at every start, whether
  *   or not the code that uses them ever runs (node:http with node:https cost about 3 ms of a role's start here), so the Node
@@ -14,7 +14,7 @@
  */
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
-import { binaryConditions } from './flags';
+import { BUNDLE } from './binary';
 
 const ROOT = join(import.meta.dir, '..', '..');
 
@@ -24,7 +24,7 @@ export const DEFERRED_BUILTINS = ['http', 'https', 'http2', 'net', 'tls', 'dgram
 const builtins = new Set(builtinModules);
 
 async function bundle(entry: string) {
-  const built = await Bun.build({ entrypoints: [entry], target: 'bun', format: 'esm', splitting: true, conditions: binaryConditions() });
+  const built = await Bun.build({ ...BUNDLE, entrypoints: [entry] });
   if (!built.success) throw new AggregateError(built.logs, `bundling ${entry} failed`);
   return built.outputs;
 }

@@ -5,7 +5,10 @@
  * working service, not only a file of the right type.
  */
 import { expect, test } from 'bun:test';
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { existsSync, openSync, readSync, closeSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { scratchDir } from '../../bench/compile';
 import { freePort } from '../../src/platform/processes';
 import { linuxBinary } from '../../scripts/artifacts';
 import { describeRequiring } from '../support/requirements';
@@ -33,9 +36,9 @@ function elfHeader(path: string): { bits: number; endian: string; type: number; 
 }
 
 /** Runs a binary as role h: its health and a greeting over HTTP, then SIGTERM; resolves with what it answered and its exit code. */
-async function runAsRole(command: string[]): Promise<{ health: number; service?: string; exit: number | null }> {
+async function runAsRole(command: string[], cwd?: string): Promise<{ health: number; service?: string; exit: number | null }> {
   const port = await freePort();
-  const proc = Bun.spawn(command, { env: { ...process.env, ROLE: 'h', PORT: String(port), DRAIN_DELAY_MS: '0', LOG_LEVEL: 'warn' }, stdout: 'ignore', stderr: 'pipe' });
+  const proc = Bun.spawn(command, { cwd, env: { ...process.env, ROLE: 'h', PORT: String(port), DRAIN_DELAY_MS: '0', LOG_LEVEL: 'warn' }, stdout: 'ignore', stderr: 'pipe' });
   try {
     let health = 0;
     for (const deadline = Date.now() + 30_000; health !== 200 && Date.now() < deadline && proc.exitCode === null; ) {
@@ -66,6 +69,23 @@ test('the header check tells the architectures apart, and refuses what is not EL
 const host = process.arch === 'arm64' ? 'arm64' : 'x64';
 test(`the host's binary (${host}) serves as a role and exits 0 on SIGTERM`, async () => {
   expect(await runAsRole([linuxBinary(host)])).toEqual({ health: 200, service: 'Service H', exit: 0 });
+}, 60_000);
+
+test("the host's binary reads no .env, bunfig.toml, tsconfig.json or package.json from the directory it runs in", async () => {
+  const dir = scratchDir();
+  try {
+    // Each would break the start if read: a config that does not exist, a preload that exits, files that do not parse.
+    writeFileSync(join(dir.path, '.env'), 'CONFIG_PATH=./no-such-config.json\n');
+    writeFileSync(join(dir.path, 'boom.ts'), 'process.exit(3);\n');
+    writeFileSync(join(dir.path, 'bunfig.toml'), 'preload = ["./boom.ts"]\n');
+    writeFileSync(join(dir.path, 'tsconfig.json'), '{ not json');
+    writeFileSync(join(dir.path, 'package.json'), '{ not json');
+    // The fixture works: Bun itself, run there, takes the preload (and so the rest).
+    expect(spawnSync(process.execPath, ['-e', 'console.log("ran")'], { cwd: dir.path, encoding: 'utf8' }).status).toBe(3);
+    expect(await runAsRole([linuxBinary(host)], dir.path)).toEqual({ health: 200, service: 'Service H', exit: 0 });
+  } finally {
+    dir.dispose();
+  }
 }, 60_000);
 
 const emulator = process.arch === 'arm64' ? [] : ['qemu-aarch64', '-L', ARM64_SYSROOT];

@@ -6,14 +6,14 @@ import { describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchDir } from '../../bench/compile';
-import { binaryBuildFlags } from '../../scripts/build/flags';
+import { BUNDLE } from '../../scripts/build/binary';
 import { commonJsBuilds, DEFERRED_BUILTINS, ESM_PACKAGES, startImports } from '../../scripts/build/start-imports';
 
 const SERVICE = join(import.meta.dir, '..', '..', 'src', 'service.ts');
 
 describe('what the binary loads at start', () => {
   test('build:binary splits the bundle, so code reached through import() loads on first use', () => {
-    expect(binaryBuildFlags()).toContain('--splitting');
+    expect(BUNDLE.splitting).toBe(true);
   });
 
   test('the service imports none of the deferred built-ins statically', async () => {

@@ -1,0 +1,238 @@
+/**
+ * The binary's substitutes behave as what they replace: a bundle built with the binary's options (BUNDLE, with the plugin)
+ * is compared with the packages as published, which this test process loads as the sources do.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import zlib from 'node:zlib';
+import realSaslprep from '@mongodb-js/saslprep';
+import type { MongoOptions } from 'mongodb';
+import { scratchDir } from '../../../bench/compile';
+import { BUNDLE } from '../binary';
+import { deferRequire } from './index';
+
+// Required as the driver requires them (the connection-string package's ESM wrapper, under Bun, does not pass the class on);
+// the driver's own modules have no declarations of their own.
+const RealConnectionString = (require('mongodb-connection-string-url') as typeof import('mongodb-connection-string-url')).ConnectionString;
+type ParseOptions = (uri: string) => MongoOptions;
+const realParseOptions = (require('mongodb/lib/connection_string') as { parseOptions: ParseOptions }).parseOptions;
+const realGetZstdLibrary = (require('mongodb/lib/deps') as { getZstdLibrary(): object }).getZstdLibrary;
+
+interface Bundled {
+  saslprep: typeof realSaslprep;
+  ConnectionString: typeof RealConnectionString;
+  parseOptions: ParseOptions;
+  get(url: string): Promise<{ status: number; body: string }>;
+  compress(options: { zlibCompressionLevel: number; agreedCompressor: 'zlib' }, data: Buffer): Promise<Buffer>;
+  decompress(compressor: number, data: Buffer): Promise<Buffer>;
+  getZstdLibrary(): object;
+}
+
+const scratch = scratchDir();
+let bundled: Bundled;
+let bundleText = '';
+/** gunzipSync calls while the bundle was imported: the real saslprep decompresses its tables at load. */
+let gunzipsAtImport = -1;
+const gunzips = { count: 0 };
+const realGunzip = zlib.gunzipSync;
+
+beforeAll(async () => {
+  const entry = join(scratch.path, 'entry.ts');
+  writeFileSync(
+    entry,
+    [
+      "export { default as saslprep } from '@mongodb-js/saslprep';",
+      // Required, as the driver does (the package's ESM wrapper is another entry to it).
+      "export const ConnectionString = require('mongodb-connection-string-url').ConnectionString;",
+      "export { parseOptions } from 'mongodb/lib/connection_string';",
+      "export { get } from 'mongodb/lib/utils';",
+      "export { compress, decompress } from 'mongodb/lib/cmap/wire_protocol/compression';",
+      "export { getZstdLibrary } from 'mongodb/lib/deps';",
+    ].join('\n'),
+  );
+  const built = await Bun.build({ ...BUNDLE, entrypoints: [entry], outdir: join(scratch.path, 'out') });
+  if (!built.success) throw new AggregateError(built.logs, 'bundling the substitutes failed');
+  bundleText = (await Promise.all(built.outputs.map((o) => o.text()))).join('\n');
+  zlib.gunzipSync = ((...args: Parameters<typeof realGunzip>) => (gunzips.count++, realGunzip(...args))) as typeof realGunzip;
+  bundled = (await import(join(scratch.path, 'out', 'entry.js'))) as Bundled;
+  gunzipsAtImport = gunzips.count;
+});
+
+afterAll(() => {
+  zlib.gunzipSync = realGunzip;
+  scratch.dispose();
+});
+
+describe('@mongodb-js/saslprep, loaded on its first call', () => {
+  test('importing it loads nothing; the first call loads the real module once', () => {
+    expect(gunzipsAtImport).toBe(0);
+    expect(bundled.saslprep('user')).toBe('user');
+    expect(gunzips.count).toBe(1);
+    bundled.saslprep('again');
+    expect(gunzips.count).toBe(1);
+  });
+
+  test("answers and refuses as the real one (RFC 4013's examples, and more)", () => {
+    const outcome = (fn: (s: string, o?: { allowUnassigned?: boolean }) => string, input: string, opts?: { allowUnassigned?: boolean }) => {
+      try {
+        return { value: fn(input, opts) };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    const inputs = ['I\u00ADX', 'user', '\u00AA', 'x\u00ADy', '\u2168', 'p\u00A0w d', '\u0007', '\u0627\u0031', '\u0627x\u0628', 'Ünïcödé', '', '\u0221'];
+    for (const input of inputs) {
+      for (const opts of [undefined, { allowUnassigned: true }]) {
+        expect({ input, ...outcome(bundled.saslprep, input, opts) }).toEqual({ input, ...outcome(realSaslprep, input, opts) });
+      }
+    }
+    // The comparison can fail: the cases include refusals and mappings.
+    expect(outcome(realSaslprep, '\u0007')).toHaveProperty('error');
+    expect(realSaslprep('I\u00ADX')).toBe('IX');
+  });
+});
+
+/** Connection strings: the driver's own tests' shapes, ours, and malformed ones. */
+const CONNECTION_STRINGS = [
+  'mongodb://localhost:27017/',
+  'mongodb://127.0.0.1:27017,127.0.0.2:27018/db?replicaSet=rs0&readPreference=secondary',
+  'mongodb://user:p%40ss%3Aw0rd@host/admin?authSource=admin&authMechanism=SCRAM-SHA-256',
+  'mongodb+srv://cluster0.example.net/test?retryWrites=true&w=majority',
+  'mongodb://[::1]:27017/?directConnection=true',
+  'mongodb://user@host',
+  'mongodb://h%C3%A9llo:pw@host/',
+  'mongodb://host/db?appName=a%20b&tls=true&tlsCAFile=%2Fetc%2Fca.pem',
+  'mongodb://ferretdb:27017/?serverSelectionTimeoutMS=500&heartbeatFrequencyMS=500',
+  'mongodb://bücher.example/d%C3%A9?x=ü#frag',
+  'mongodb://host/db?REPLICASET=rs&replicaSet=other',
+  'mongodb://host:99999/',
+  'mongodb://',
+  'mongodb://user:pa:ss@host',
+  'http://host/',
+  'mongodb://host/db?x=%zz',
+  'mongodb://hos t/',
+  'mongodb://host/d b',
+  'mongodb://@host',
+  'mongodb+srv://a.example,b.example/',
+  // What the URL parser itself cleans up or keeps as it is: control characters, stray percent signs, backslashes.
+  'mongodb://host/db#\u0000',
+  'mongodb://us\ter@host/\n',
+  'mongodb://host/%',
+  'mongodb://[::1/',
+  'mongodb://host/a\\b?c=%F0%9F%98%80&d=\u00e9',
+];
+
+function describeConnectionString(Ctor: typeof RealConnectionString, input: string): unknown {
+  try {
+    const cs = new Ctor(input);
+    const params = cs.searchParams;
+    return {
+      href: cs.href,
+      string: cs.toString(),
+      hosts: cs.hosts,
+      protocol: cs.protocol,
+      username: cs.username,
+      password: cs.password,
+      pathname: cs.pathname,
+      hash: cs.hash,
+      isSRV: cs.isSRV,
+      params: [...params],
+      replicaSet: params.get('replicaset'),
+      clone: cs.clone().toString(),
+      redacted: cs.redact().toString(),
+    };
+  } catch (err) {
+    return { error: `${(err as Error).name}: ${(err as Error).message}` };
+  }
+}
+
+function describeOptions(parse: ParseOptions, input: string): unknown {
+  try {
+    const o = parse(input);
+    return {
+      hosts: o.hosts.map(String),
+      dbName: o.dbName,
+      credentials: o.credentials && { username: o.credentials.username, password: o.credentials.password, source: o.credentials.source, mechanism: o.credentials.mechanism },
+      replicaSet: o.replicaSet,
+      readPreference: o.readPreference.mode,
+      tls: o.tls,
+      appName: o.appName,
+      directConnection: o.directConnection,
+      srvHost: o.srvHost,
+      serverSelectionTimeoutMS: o.serverSelectionTimeoutMS,
+    };
+  } catch (err) {
+    return { error: `${(err as Error).name}: ${(err as Error).message}` };
+  }
+}
+
+describe("whatwg-url is the runtime's URL", () => {
+  test('mongodb-connection-string-url parses, serialises and refuses every case as with the package', () => {
+    for (const input of CONNECTION_STRINGS) {
+      expect({ input, parsed: describeConnectionString(bundled.ConnectionString, input) }).toEqual({ input, parsed: describeConnectionString(RealConnectionString, input) });
+    }
+    // The corpus holds both outcomes, so the comparison covers refusals too.
+    const outcomes = CONNECTION_STRINGS.map((s) => describeConnectionString(RealConnectionString, s) as { error?: string });
+    expect(outcomes.filter((o) => o.error).length).toBeGreaterThan(3);
+    expect(outcomes.filter((o) => !o.error).length).toBeGreaterThan(8);
+  });
+
+  test("the driver's options from each connection string are the same", () => {
+    for (const input of CONNECTION_STRINGS) {
+      expect({ input, options: describeOptions(bundled.parseOptions, input) }).toEqual({ input, options: describeOptions(realParseOptions, input) });
+    }
+  });
+
+  test('the case-insensitive search parameters still work on the native class', () => {
+    const cs = new bundled.ConnectionString('mongodb://host/?AuthSource=admin');
+    expect(cs.searchParams.get('authsource')).toBe('admin');
+    cs.searchParams.set('AUTHSOURCE', 'other');
+    expect([...cs.searchParams]).toEqual([['AuthSource', 'other']]);
+    expect(() => ((cs as { host: string }).host = 'x')).toThrow('No single host for connection string');
+  });
+});
+
+describe("the driver's rarely used built-ins, loaded on first use", () => {
+  test("the driver's modules in the bundle require node:http and node:zlib only inside the deferred getter", () => {
+    // The bundle marks each module's start with a `// node_modules/<path>` comment.
+    const driverCode = bundleText
+      .split(/^(?=\/\/ node_modules\/)/m)
+      .filter((section) => section.startsWith('// node_modules/mongodb/'))
+      .join('\n');
+    for (const builtin of ['http', 'zlib']) {
+      const requires = driverCode.split(`__require("${builtin}")`).length - 1;
+      const deferred = driverCode.split(`get: (_target, key) => __require("${builtin}")[key]`).length - 1;
+      expect({ builtin, requires }).toEqual({ builtin, requires: deferred });
+    }
+    expect(driverCode.split('get: (_target, key) => __require(').length - 1).toBe(3);
+  });
+
+  test('zstd is found, or reported missing, as without the deferral', () => {
+    const kind = (lib: object) => ('kModuleError' in lib ? 'missing' : typeof (lib as { compress?: unknown }).compress);
+    expect(kind(bundled.getZstdLibrary())).toBe(kind(realGetZstdLibrary()));
+  });
+
+  test('an HTTP GET through the deferred node:http works (cloud credential lookups)', async () => {
+    const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: (req) => new Response(`you asked ${new URL(req.url).pathname}`, { status: 203 }) });
+    try {
+      expect(await bundled.get(`http://127.0.0.1:${server.port}/token`)).toEqual({ status: 203, body: 'you asked /token' });
+    } finally {
+      server.stop(true);
+    }
+  });
+
+  test('wire compression through the deferred node:zlib round-trips', async () => {
+    const data = Buffer.from('greeting '.repeat(200));
+    const packed = await bundled.compress({ zlibCompressionLevel: 6, agreedCompressor: 'zlib' }, data);
+    expect(packed.length).toBeLessThan(data.length);
+    expect(Buffer.compare(await bundled.decompress(2, packed), data)).toBe(0);
+  });
+
+  test('a driver file without the statement, or with it twice, fails the build, naming the file and what to update', () => {
+    expect(() => deferRequire('const x = 1;\n', 'mongodb/lib/utils.js', 'http')).toThrow(/mongodb\/lib\/utils\.js: expected one .* found none.*DEFERRED_REQUIRES/);
+    const twice = 'const http = require("http");\nconst http = require("http");\n';
+    expect(() => deferRequire(twice, 'f.js', 'http')).toThrow(/found several/);
+    expect(deferRequire('a;\nconst h = require("http");\nb;', 'f.js', 'http')).toBe('a;\nconst h = new Proxy({}, { get: (_target, key) => require("http")[key] });\nb;');
+  });
+});
