@@ -83,6 +83,9 @@ describe('bun bench/main.ts on its own platform, a tiny run', () => {
     expect(Object.keys(s.processSummary).sort()).toEqual(ROLES);
     for (const role of ROLES) {
       expect(s.setup.idle[role]!.idleRssMb).toBeGreaterThan(0);
+      // Eight processes of one executable share its pages: each one's share of them is smaller than all of them.
+      expect(s.setup.idle[role]!.idlePssMb).toBeGreaterThan(0);
+      expect(s.setup.idle[role]!.idlePssMb).toBeLessThan(s.setup.idle[role]!.idleRssMb);
       expect(s.processSummary[role]!.peakRssMb).toBeGreaterThanOrEqual(s.setup.idle[role]!.idleRssMb);
     }
     expect(s.rounds[0]!.processes.a!.chainCpuSeconds).toBeGreaterThan(0);

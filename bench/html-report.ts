@@ -5,7 +5,7 @@
  */
 import { histogramChart, percentileChart, type Series } from './chart';
 import type { BenchReport } from './report';
-import { exactShare, spreadText, threadShares } from './format';
+import { exactShare, idleTogether, spreadText, threadShares } from './format';
 import { FIGURES, type FigureKey } from './rounds';
 import { TARGETS } from './targets';
 
@@ -76,10 +76,15 @@ function processesTables(report: BenchReport): string {
         esc(spreadText(p.cpuPerRequestUs)),
         esc(spreadText(p.chainCpuPercent)),
         s.setup.idle[name]?.idleRssMb.toFixed(1) ?? '-',
+        s.setup.idle[name]?.idlePssMb.toFixed(1) ?? '-',
         p.peakRssMb.toFixed(1),
         esc(threadShares(chart?.processes[name]?.chainCpuByThread ?? {})),
       ]);
-      return `<h3>${esc(s.label)}</h3>${table(['process', 'CPU µs per chain request', 'CPU % of a core', 'idle RSS MB', 'peak RSS MB', 'CPU by thread'], rows)}`;
+      const together = idleTogether(s);
+      const sum = together
+        ? `<p>Idle, all ${together.processes} together: RSS ${together.rssMb} MB summed, PSS ${together.pssMb} MB. PSS counts each page the processes share (the executable's) once, so it adds up to what they take from the machine; RSS counts it once per process.</p>`
+        : '';
+      return `<h3>${esc(s.label)}</h3>${table(['process', 'CPU µs per chain request', 'CPU % of a core', 'idle RSS MB', 'idle PSS MB', 'peak RSS MB', 'CPU by thread'], rows)}${sum}`;
     })
     .join('');
 }
@@ -93,7 +98,7 @@ function startupTables(report: BenchReport): string {
       return [esc(artifact), esc(r.role), r.drivers ? 'yes' : 'no', r.medianMs.toFixed(1), r.maxMs.toFixed(1), `${r.ratioToBare.toFixed(2)}x`, r.rssMb.toFixed(1), `<= ${limit} ms`, artifact === 'binary' ? verdict(r.medianMs <= limit) : ''];
     }),
   );
-  const bare = `<p>Bare compiled <code>Bun.serve</code>, built in this run with <code>build:binary</code>'s flags: median ${s.bare.medianMs} ms, max ${s.bare.maxMs} ms, RSS ${s.bare.rssMb} MB at the first 200.</p>`;
+  const bare = `<p>Bare compiled <code>Bun.serve</code>, built in this run as <code>build:binary</code> builds the service: median ${s.bare.medianMs} ms, max ${s.bare.maxMs} ms, RSS ${s.bare.rssMb} MB at the first 200.</p>`;
   const imports = table(
     ['import', 'adds ms', 'adds MB', 'ms to first 200', 'RSS MB'],
     s.imports.map((i) => [`${esc(i.module)}${i.packages.join() === i.module ? '' : `<br><small>${esc(i.packages.join(', '))}</small>`}`, i.addedMs.toFixed(1), i.addedMb.toFixed(1), i.medianMs.toFixed(1), i.rssMb.toFixed(1)]),

@@ -1,7 +1,7 @@
 /**
  * The subjects the bench starts itself, both as one process per role on free ports (ProcessPlatform, the env a pod gets):
  * - the platform: the artifact under test, on the scenario's data plane, tracing and transport;
- * - the bare chain: bench/fixtures/bare-chain.ts compiled now with build:binary's flags, the same topology with nothing but
+ * - the bare chain: bench/fixtures/bare-chain.ts compiled now as build:binary compiles the service, the same topology with nothing but
  *   Bun.serve and fetch, as the floor the platform's CPU per request is compared with.
  */
 import { join } from 'node:path';
@@ -110,7 +110,7 @@ export async function startOwnPlatform(config: PlatformConfig, scenario: Platfor
 export async function startBareChain(config: PlatformConfig, progress: (msg: string) => void): Promise<Subject> {
   const scratch = scratchDir();
   const binary = join(scratch.path, 'bare-chain');
-  progress('compiling the bare Bun chain with the flags of build:binary');
+  progress('compiling the bare Bun chain as build:binary compiles the service');
   compile(BARE_CHAIN, binary);
   const unexpected: string[] = [];
   const platform = new ProcessPlatform(config, { command: [binary], onUnexpectedExit: (id, how) => unexpected.push(`${id} exited (${how})`), transport: 'http' });

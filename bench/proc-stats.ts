@@ -1,6 +1,7 @@
 /**
  * What the kernel knows about a process: CPU time (utime + stime from /proc/<pid>/stat) and memory (VmRSS now, VmHWM the peak
- * since exec, from /proc/<pid>/status). Read from outside, so the measured roles run unchanged and pay nothing for it.
+ * since exec, from /proc/<pid>/status; PSS from /proc/<pid>/smaps_rollup). Read from outside, so the measured roles run
+ * unchanged and pay nothing for it.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
@@ -10,6 +11,12 @@ const TICKS_PER_SECOND = 100;
 export interface MemorySample {
   rssMb: number;
   peakRssMb: number;
+  /**
+   * Proportional set size: RSS with each page shared by n processes counted 1/n. Most of a role's RSS is the executable's own
+   * pages, mapped from the file and shared by every role running the same binary, so the PSS of all roles adds up to what they
+   * take from the machine together, where their RSS counts the executable once per role. NaN where smaps_rollup is missing.
+   */
+  pssMb: number;
 }
 
 /** utime + stime of a /proc stat line, in seconds. */
@@ -60,8 +67,14 @@ export function memory(pid: number): MemorySample | undefined {
   } catch {
     return undefined;
   }
-  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+  let rollup = '';
+  try {
+    rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    // Linux before 4.14, or the process just exited: PSS stays unknown.
+  }
+  const kb = (text: string, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rssMb: kb(status, 'VmRSS') / 1024, peakRssMb: kb(status, 'VmHWM') / 1024, pssMb: kb(rollup, 'Pss') / 1024 };
 }
 
 /**

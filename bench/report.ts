@@ -9,7 +9,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { htmlReport } from './html-report';
 import type { BenchOptions } from './options';
-import { exactShare, spreadText, threadShares } from './format';
+import { exactShare, idleTogether, spreadText, threadShares } from './format';
 import { FIGURES, type FigureKey, type Ratio } from './rounds';
 import type { RoundResult, ScenarioResult } from './scenario';
 import type { StartupReport } from './startup-suite';
@@ -74,15 +74,17 @@ export function scenarioText(r: ScenarioResult): string {
   const names = Object.keys(r.processSummary);
   if (names.length > 0) {
     const chart = r.rounds.find((x) => x.round === r.chartRound);
-    lines.push('  process      µs/req        cpu %   idle RSS MB  peak RSS MB  CPU by thread');
+    lines.push('  process      µs/req        cpu %   idle RSS MB  idle PSS MB  peak RSS MB  CPU by thread');
     for (const name of names) {
       const s = r.processSummary[name]!;
       const idle = r.setup.idle[name];
       lines.push(
         `  ${name.padEnd(10)} ${pad(spreadText(s.cpuPerRequestUs), 12)} ${pad(spreadText(s.chainCpuPercent), 12)} ${pad(idle ? idle.idleRssMb.toFixed(1) : '-', 12)}` +
-          ` ${pad(s.peakRssMb.toFixed(1), 12)}  ${threadShares(chart?.processes[name]?.chainCpuByThread ?? {})}`,
+          ` ${pad(idle ? idle.idlePssMb.toFixed(1) : '-', 12)} ${pad(s.peakRssMb.toFixed(1), 12)}  ${threadShares(chart?.processes[name]?.chainCpuByThread ?? {})}`,
       );
     }
+    const together = idleTogether(r);
+    if (together) lines.push(`  idle, all ${together.processes} together: RSS ${together.rssMb} MB summed, PSS ${together.pssMb} MB (what they take from the machine: RSS counts the pages they share once per process)`);
   } else {
     lines.push('  processes: none known (give --target-pids for CPU and memory)');
   }

@@ -54,6 +54,8 @@ export interface IdleProcess {
   pid: number;
   /** RSS once ready, before any load. */
   idleRssMb: number;
+  /** PSS at the same moment (proc-stats.ts says why both). */
+  idlePssMb: number;
   /** Loads database or queue drivers in this scenario. */
   drivers: boolean;
 }
@@ -214,7 +216,10 @@ export class ScenarioRun {
     // Let start-up garbage settle before reading what an idle process holds.
     await Bun.sleep(1000);
     const idle: Record<string, IdleProcess> = {};
-    for (const [name, pid] of this.subject.processes) idle[name] = { pid, idleRssMb: round(memory(pid)?.rssMb ?? NaN), drivers: this.subject.withDrivers.has(name) };
+    for (const [name, pid] of this.subject.processes) {
+      const m = memory(pid);
+      idle[name] = { pid, idleRssMb: round(m?.rssMb ?? NaN), idlePssMb: round(m?.pssMb ?? NaN), drivers: this.subject.withDrivers.has(name) };
+    }
 
     const { warmupS: asked, maxExtraWarmupS } = this.options;
     let warmupS = 0;

@@ -96,7 +96,7 @@ export async function measureStartupSuite(
 ): Promise<StartupReport> {
   const scratch = scratchDir();
   try {
-    progress(`compiling a bare Bun.serve and ${IMPORT_GROUPS.length} import probes with the flags of build:binary`);
+    progress(`compiling a bare Bun.serve and ${IMPORT_GROUPS.length} import probes as build:binary compiles the service`);
     const bareBinary = join(scratch.path, 'bare-server');
     compile(BARE_SERVER, bareBinary);
     const bare: Probe = { command: [bareBinary], env: {}, runs: [] };
@@ -135,7 +135,7 @@ export async function measureStartupSuite(
         const sample = sampleOf(probe.runs);
         return { ...group, ...sample, addedMs: round1(sample.medianMs - bareSample.medianMs), addedMb: round1(sample.rssMb - bareSample.rssMb) };
       }),
-      importMethod: `each group imported before the bare server in an entry point compiled with build:binary's flags; exec to ${STARTUP_PROBE} 200 and RSS then, less the bare server's (medians of ${runs}, measured in alternation with it)`,
+      importMethod: `each group imported before the bare server in an entry point compiled as build:binary compiles the service; exec to ${STARTUP_PROBE} 200 and RSS then, less the bare server's (medians of ${runs}, measured in alternation with it)`,
     };
     for (const r of roles) {
       const sample = sampleOf(r.probe.runs);

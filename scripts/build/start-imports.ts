@@ -8,7 +8,7 @@
  * - commonJsBuilds: the packages bundled from their CommonJS build although they ship an ESM one. One `require` of such a
  *   package anywhere made Bun's bundler link every import of it to the CommonJS build, read through a property getter at each
  *   use: for @opentelemetry/api (required by prom-client's CPU metric and OpenTelemetry's own CommonJS files) that getter was
- *   11-12% of a role's CPU with tracing on. build:binary's `--conditions=module` resolves those requires to the ESM build.
+ *   11-12% of a role's CPU with tracing on. build:binary's `module` condition (binary.ts) resolves those requires to the ESM build.
  *
  *   bun scripts/build/start-imports.ts [entry]      prints both (default src/service.ts)
  */
