@@ -2,7 +2,7 @@
  * What the binary bundles in place of some of the MongoDB driver's dependencies, and which of the driver's requires of Node
  * built-ins it defers to first use. The driver loads all of them whenever it is imported, so every start of a MongoDB role (C,
  * F, G, H) paid for them, although a role uses them rarely or never. Measured compiled, role C's exec to first 200: 48 -> 37 ms,
- * and 7-9 MB less RSS (README, "Performance").
+ * and 5 MB less RSS (README, "Performance").
  *
  * Only the binary is built with this plugin: the sources (`bun src/...`, the tests) and the Node bundle use the packages as
  * published. substitutes.test.ts checks that each substitute behaves as what it replaces, and the build fails when a deferred
