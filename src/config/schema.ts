@@ -5,7 +5,6 @@
 import { Type as t, type Static } from '@sinclair/typebox';
 import { MAX_BYTES, MAX_DURATION_MS } from './limits';
 
-
 const Quantity = t.String({ minLength: 1, pattern: '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|k|M|G)?$' });
 
 export const Resources = t.Object(
