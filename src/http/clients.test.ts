@@ -4,6 +4,7 @@ import { makeGreeting } from '../greeting';
 import { upstreamServer } from '../../test/support/upstream-server';
 import { FetchClient } from './fetch-client';
 import { NodeHttpClient } from './node-client';
+import { SocketClient } from './socket-client';
 
 const server = upstreamServer({ body: [] });
 afterAll(() => server.stop());
@@ -12,6 +13,7 @@ const upstream = () => ({ id: 'b', name: 'Service B', url: server.url, transport
 
 for (const [name, transport] of [
   ['fetch', new FetchClient(LIMIT)],
+  ['socket', new SocketClient(LIMIT)],
   ['node:http', new NodeHttpClient(LIMIT)],
 ] as const) {
   describe(`${name} transport`, () => {

@@ -42,7 +42,7 @@ describe('bound series', () => {
       count.inc();
       duration.observe(value, exemplar);
       theirs.counter.inc({ ...LABELS });
-      if (exemplar) theirs.histogram.observe({ labels: { ...LABELS }, value, exemplarLabels: exemplar });
+      if (exemplar) theirs.histogram.observe({ labels: { ...LABELS }, value, exemplarLabels: exemplar as never });
       else theirs.histogram.observe({ labels: { ...LABELS }, value });
     });
     const [a, b] = [await scrapes(ours.registry), await scrapes(theirs.registry)];
