@@ -118,6 +118,6 @@ describe('an HTTP/1.x answer, read from the bytes of a connection', () => {
     const reader = new Http1AnswerReader(100);
     const done = reader.push(bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]'));
     expect(reader.push(bytes('HTTP/1.1 500 Oops\r\n\r\n'))).toBe(done);
-    expect(reader.end()).toBe(done);
+    expect(reader.end() as Progress).toBe(done);
   });
 });

@@ -36,7 +36,8 @@ type Framing = { kind: 'length'; remaining: number } | { kind: 'chunked' } | { k
 
 const CRLF = new Uint8Array([13, 10]);
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
-const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const LENGTH = /^\d{1,15}$/;
 const latin1 = new TextDecoder('latin1');
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
@@ -116,16 +117,23 @@ export class Http1AnswerReader {
 
   /** Reads a status line and fields; sets the framing, or leaves it unset after an interim (1xx) answer. */
   private readHead(head: string): string | undefined {
-    const lines = head.split('\r\n');
-    const status = STATUS_LINE.exec(lines[0]!);
-    if (!status) return `not an HTTP/1.x answer: ${JSON.stringify(lines[0]!.slice(0, 64))}`;
+    // Line by line with indexOf rather than a split and a regex per field: this runs for every answer of every hop.
+    let eol = head.indexOf('\r\n');
+    const statusLine = eol === -1 ? head : head.slice(0, eol);
+    const status = STATUS_LINE.exec(statusLine);
+    if (!status) return `not an HTTP/1.x answer: ${JSON.stringify(statusLine.slice(0, 64))}`;
     const headers = new Map<string, string>();
-    for (let i = 1; i < lines.length; i++) {
-      const field = FIELD.exec(lines[i]!);
-      if (!field) return `a malformed header field: ${JSON.stringify(lines[i]!.slice(0, 64))}`;
-      const name = field[1]!.toLowerCase();
-      const seen = headers.get(name);
-      headers.set(name, seen === undefined ? field[2]! : `${seen}, ${field[2]}`);
+    while (eol !== -1) {
+      const start = eol + 2;
+      eol = head.indexOf('\r\n', start);
+      const line = eol === -1 ? head.slice(start) : head.slice(start, eol);
+      const colon = line.indexOf(':');
+      const name = colon > 0 ? line.slice(0, colon) : '';
+      if (!TOKEN.test(name)) return `a malformed header field: ${JSON.stringify(line.slice(0, 64))}`;
+      const value = trimSpaces(line, colon + 1);
+      const key = name.toLowerCase();
+      const seen = headers.get(key);
+      headers.set(key, seen === undefined ? value : `${seen}, ${value}`);
     }
     const code = Number(status[2]);
     if (code === 101) return 'the upstream switched protocols, which was not asked for';
@@ -152,10 +160,8 @@ export class Http1AnswerReader {
     }
     const cl = headers.get('content-length');
     if (cl !== undefined) {
-      const values = new Set(cl.split(',').map((v) => v.trim()));
-      const [value] = values;
-      if (values.size !== 1 || !/^\d{1,15}$/.test(value!)) return `a malformed Content-Length: ${JSON.stringify(cl.slice(0, 64))}`;
-      const length = Number(value);
+      const length = contentLength(cl);
+      if (length === undefined) return `a malformed Content-Length: ${JSON.stringify(cl.slice(0, 64))}`;
       this.declaredTooLarge = length > this.limit;
       return void (this.framing = { kind: 'length', remaining: length });
     }
@@ -185,7 +191,8 @@ export class Http1AnswerReader {
       this.buffer = this.buffer.subarray(eol + 2);
       if (this.inTrailers) {
         if (line === '') return this.done(this.buffer.length === 0);
-        if (!FIELD.test(line)) return this.fail(`a malformed trailer field: ${JSON.stringify(line.slice(0, 64))}`);
+        const colon = line.indexOf(':');
+        if (colon < 1 || !TOKEN.test(line.slice(0, colon))) return this.fail(`a malformed trailer field: ${JSON.stringify(line.slice(0, 64))}`);
         continue;
       }
       const size = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/.exec(line);
@@ -213,6 +220,23 @@ export class Http1AnswerReader {
   private fail(reason: string): Outcome {
     return { state: 'failed', reason };
   }
+}
+
+/** A field's value: what follows the colon, without the spaces and tabs around it (RFC 9110 §5.5). */
+function trimSpaces(line: string, from: number): string {
+  let start = from;
+  let end = line.length;
+  while (start < end && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
+  while (end > start && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
+  return line.slice(start, end);
+}
+
+/** A Content-Length's value, also when it is repeated with the same number (`5, 5`); undefined when malformed or they differ. */
+function contentLength(value: string): number | undefined {
+  if (LENGTH.test(value)) return Number(value);
+  const values = new Set(value.split(',').map((v) => trimSpaces(v, 0)));
+  const [only] = values;
+  return values.size === 1 && LENGTH.test(only!) ? Number(only) : undefined;
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {
