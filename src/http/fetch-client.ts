@@ -1,7 +1,7 @@
 /**
- * Calls an upstream's `GET /api/greeting` over HTTP/1.1 with `fetch` (the transport under Bun). `fetch` pools keep-alive
- * connections per origin, so a hop costs no new TCP handshake; each call has its own deadline, so one slow upstream cannot
- * hold its siblings' answers.
+ * Calls an upstream's `GET /api/greeting` with `fetch`: under Bun, the transport to `https://` upstreams (`http://` ones go
+ * over the role's own sockets, socket-client.ts, at a tenth of the CPU). `fetch` pools keep-alive connections per origin, so
+ * a hop costs no new handshake; each call has its own deadline, so one slow upstream cannot hold its siblings' answers.
  */
 import { requestFailed, timedOut, tooLarge } from '../transport/failures';
 import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from '../transport/upstream';

@@ -74,7 +74,7 @@ export class Http1AnswerReader {
   /** Feeds bytes as they arrive; the answer once it is complete (or why it cannot be one). Bytes after it are not read. */
   push(bytes: Uint8Array): Progress {
     if (this.finished) return this.finished;
-    this.buffer = this.buffer.length === 0 ? bytes : concat(this.buffer, bytes);
+    this.buffer = this.buffer.length === 0 ? bytes : Buffer.concat([this.buffer, bytes]);
     return (this.finished = this.advance()) ?? { state: 'more' };
   }
 
@@ -213,7 +213,7 @@ export class Http1AnswerReader {
   }
 
   private done(nothingAfter: boolean): Outcome {
-    const body = this.parts.length === 1 ? this.parts[0]! : concat(...this.parts);
+    const body = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
     return { state: 'done', answer: { status: this.status, headers: this.headers, body, reusable: nothingAfter && !this.closeAfter && this.framing?.kind !== 'close' } };
   }
 
@@ -237,16 +237,4 @@ function contentLength(value: string): number | undefined {
   const values = new Set(value.split(',').map((v) => trimSpaces(v, 0)));
   const [only] = values;
   return values.size === 1 && LENGTH.test(only!) ? Number(only) : undefined;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -1,6 +1,7 @@
 /**
- * A role's own budget of upstream calls in flight. Bun's fetch has one cap per process on requests in flight
- * (BUN_CONFIG_MAX_HTTP_REQUESTS, 256 by default) and queues the rest in one FIFO. When several roles share a process (the
+ * A role's own budget of upstream calls in flight, which also bounds the connections it opens to its upstreams. Bun's fetch
+ * (the client of `https://` upstreams; `http://` ones go over the role's own sockets) has one cap per process on requests in
+ * flight (BUN_CONFIG_MAX_HTTP_REQUESTS, 256 by default) and queues the rest in one FIFO. When several roles share a process (the
  * local platform), A's calls could fill that queue while the calls B and E need to make to answer A wait behind them: nothing
  * completes until the timeouts fire. Giving each role a slice of the cap, and queueing its excess calls here, in its own queue,
  * makes that impossible: a role waits only for its own calls, which its upstreams can always answer.
