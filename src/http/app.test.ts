@@ -122,6 +122,22 @@ describe('edge role', () => {
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  test('CORS is for requests that carry an Origin: the others get `Vary: Origin` and no CORS headers, as rs/cors answers', async () => {
+    const { a } = edgeWithCountingUpstreams();
+    const plain = await a.get('/api/greeting');
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('vary')).toBe('Origin');
+    for (const name of ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-expose-headers']) expect(plain.headers.get(name)).toBeNull();
+    const browser = await a.get('/api/greeting', { headers: { origin: 'https://ui.example' } });
+    expect(browser.headers.get('access-control-allow-origin')).toBe('*');
+    expect(browser.headers.get('access-control-allow-methods')).toContain('GET');
+    // The same route table either way: a 404 and a 405 are the same answers with or without an Origin.
+    for (const headers of [{}, { origin: 'https://ui.example' }]) {
+      expect((await a.get('/api/nothing', { headers })).status).toBe(404);
+      expect((await a.get('/api/greeting', { method: 'DELETE', headers })).status).toBe(405);
+    }
+  });
+
   test('the answer exposes Server-Timing to the browser', async () => {
     const { a } = edgeWithCountingUpstreams();
     const response = await a.get('/api/greeting', { headers: { origin: 'https://ui.example' } });

@@ -55,12 +55,12 @@ function methodsByPath(routes: readonly Route[]): Map<string, string[]> {
   return methods;
 }
 
-export function createApp(deps: AppDeps): { handle: Handler } {
-  const routes = ROUTES.filter((r) => deps.edge !== undefined || !r.edge);
+/** The route table served by Elysia, with the edge's CORS when `cors` is given. */
+function routedApp(deps: AppDeps, routes: readonly Route[], cors?: AppDeps['edge']) {
   // Elysia routes by the request's path; with `standardHostname` (its default) it assumes the host is at least four
   // characters long, and a `Host: xx` made `/xx/api/greeting` route as `/api/greeting`.
   const app = new Elysia({ handler: { standardHostname: false } });
-  if (deps.edge) app.use(edgeCors(deps.edge));
+  if (cors) app.use(edgeCors(cors));
   app.onError(({ code, error, request }) => {
     if (code === 'NOT_FOUND') return jsonError(404, `no route for ${request.method} ${bounded(pathOf(request.url))}`);
     if (code === 'PARSE' || code === 'VALIDATION') return jsonError(400, `bad request: ${(error as Error).message}`);
@@ -95,7 +95,15 @@ export function createApp(deps: AppDeps): { handle: Handler } {
       return jsonError(405, `method ${request.method} is not allowed on ${path}`, { allow: methods.join(', ') });
     });
   }
+  return app;
+}
 
+export function createApp(deps: AppDeps): { handle: Handler } {
+  const routes = ROUTES.filter((r) => deps.edge !== undefined || !r.edge);
+  const app = routedApp(deps, routes);
+  // At the edge, CORS is for the requests that carry an Origin (a browser's), as the original's rs/cors and Envoy's CORS
+  // filter do: the others get `Vary: Origin` alone and skip the plugin's hooks, 3.5 µs of every request (the load on A).
+  const corsApp = deps.edge && routedApp(deps, routes, deps.edge);
   // Only the edge names the trace in its answer: the browser UI links it; between roles the caller already knows it.
   const answersTraceId = deps.edge !== undefined;
   const handle: Handler = async (request) => {
@@ -109,7 +117,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
         attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_URL_PATH]: pathname },
         traced: !malformed && !UNTRACED_PATHS.has(pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname),
       },
-      async () => (malformed ? jsonError(400, malformed) : app.handle(request)),
+      async () => (malformed ? jsonError(400, malformed) : (corsApp && request.headers.has('origin') ? corsApp : app).handle(request)),
       // A 4xx is the caller's mistake, not this role's failure: only a 5xx fails the span.
       (r) => ({
         attributes: { [ATTR_HTTP_RESPONSE_STATUS_CODE]: r.status },
@@ -119,6 +127,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
     if (!scope.idAnswered) response.headers.set('x-request-id', scope.requestId);
     if (scope.ignored.length > 0) response.headers.set('x-ignored-headers', scope.ignored.map((i) => `${i.name} (${i.reason})`).join(', '));
     if (answersTraceId && scope.recordedTrace) response.headers.set('x-b3-traceid', scope.recordedTrace);
+    if (corsApp && !request.headers.has('origin')) response.headers.append('vary', 'Origin');
     // From the moment this role drains, every answer says it closes its connection: a client that kept it alive would
     // otherwise send its next request on a socket the server is about to close, and lose that request.
     if (deps.lifecycle.phase === 'draining') response.headers.set('connection', 'close');
