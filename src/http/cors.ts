@@ -1,5 +1,6 @@
 /**
- * CORS at the edge, from the one policy (cors-policy.ts): the plugin adds the CORS headers to every answer; the preflight
+ * CORS at the edge, from the one policy (cors-policy.ts): the plugin adds the CORS headers to every answer to a request that
+ * carries an Origin (app.ts sends the others past it, with `Vary: Origin`, as the original's rs/cors did); the preflight
  * itself is a route of ours (app.ts answers OPTIONS on every path of the route table), so it is counted by route like any
  * request, and an OPTIONS never runs the fan-out (the original routed OPTIONS to the greeting handler). Headers are listed
  * explicitly: the plugin's defaults mirror the request.
