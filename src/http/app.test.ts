@@ -132,7 +132,7 @@ describe('edge role', () => {
     expect(browser.headers.get('access-control-allow-origin')).toBe('*');
     expect(browser.headers.get('access-control-allow-methods')).toContain('GET');
     // The same route table either way: a 404 and a 405 are the same answers with or without an Origin.
-    for (const headers of [{}, { origin: 'https://ui.example' }]) {
+    for (const headers of <Record<string, string>[]>[{}, { origin: 'https://ui.example' }]) {
       expect((await a.get('/api/nothing', { headers })).status).toBe(404);
       expect((await a.get('/api/greeting', { method: 'DELETE', headers })).status).toBe(405);
     }

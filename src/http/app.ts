@@ -107,6 +107,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
   // Only the edge names the trace in its answer: the browser UI links it; between roles the caller already knows it.
   const answersTraceId = deps.edge !== undefined;
   const handle: Handler = async (request) => {
+    const fromBrowser = corsApp !== undefined && request.headers.has('origin');
     const pathname = pathOf(request.url);
     const malformed = malformedPath(pathname);
     const { result: response, scope, seconds } = await serveRequest(
@@ -117,7 +118,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
         attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_URL_PATH]: pathname },
         traced: !malformed && !UNTRACED_PATHS.has(pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname),
       },
-      async () => (malformed ? jsonError(400, malformed) : (corsApp && request.headers.has('origin') ? corsApp : app).handle(request)),
+      async () => (malformed ? jsonError(400, malformed) : (fromBrowser ? corsApp : app).handle(request)),
       // A 4xx is the caller's mistake, not this role's failure: only a 5xx fails the span.
       (r) => ({
         attributes: { [ATTR_HTTP_RESPONSE_STATUS_CODE]: r.status },
@@ -127,7 +128,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
     if (!scope.idAnswered) response.headers.set('x-request-id', scope.requestId);
     if (scope.ignored.length > 0) response.headers.set('x-ignored-headers', scope.ignored.map((i) => `${i.name} (${i.reason})`).join(', '));
     if (answersTraceId && scope.recordedTrace) response.headers.set('x-b3-traceid', scope.recordedTrace);
-    if (corsApp && !request.headers.has('origin')) response.headers.append('vary', 'Origin');
+    if (corsApp && !fromBrowser) response.headers.append('vary', 'Origin');
     // From the moment this role drains, every answer says it closes its connection: a client that kept it alive would
     // otherwise send its next request on a socket the server is about to close, and lose that request.
     if (deps.lifecycle.phase === 'draining') response.headers.set('connection', 'close');
