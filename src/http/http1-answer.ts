@@ -55,7 +55,6 @@ const HEAD_END = new Uint8Array([13, 10, 13, 10]);
 export class Http1AnswerReader {
   private buffer: Uint8Array = new Uint8Array(0);
   private status = 0;
-  private minor = 1;
   private headers = new Map<string, string>();
   private framing: Framing | undefined;
   private closeAfter = false;
@@ -139,10 +138,9 @@ export class Http1AnswerReader {
     if (code === 101) return 'the upstream switched protocols, which was not asked for';
     if (code < 200) return undefined;
     this.status = code;
-    this.minor = Number(status[1]);
     this.headers = headers;
     const connection = (headers.get('connection') ?? '').toLowerCase();
-    this.closeAfter = this.minor === 0 ? !/(^|,)\s*keep-alive\s*(,|$)/.test(connection) : /(^|,)\s*close\s*(,|$)/.test(connection);
+    this.closeAfter = status[1] === '0' ? !/(^|,)\s*keep-alive\s*(,|$)/.test(connection) : /(^|,)\s*close\s*(,|$)/.test(connection);
     return this.frame(headers, code);
   }
 
@@ -214,7 +212,7 @@ export class Http1AnswerReader {
 
   private done(nothingAfter: boolean): Outcome {
     const body = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
-    return { state: 'done', answer: { status: this.status, headers: this.headers, body, reusable: nothingAfter && !this.closeAfter && this.framing?.kind !== 'close' } };
+    return { state: 'done', answer: { status: this.status, headers: this.headers, body, reusable: nothingAfter && !this.closeAfter } };
   }
 
   private fail(reason: string): Outcome {
