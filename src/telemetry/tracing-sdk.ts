@@ -1,18 +1,19 @@
 /**
- * The OpenTelemetry SDK's half of tracing: the provider of one role with its sampler, its batching and its exporters (Zipkin,
- * OTLP, or a test's), and the process-wide context manager. tracing.ts loads this only for a role that has somewhere to send
- * spans, so a role with tracing off never loads the SDK.
+ * The OpenTelemetry SDK's half of tracing: the tracer of one role (recording-tracer.ts) with its sampler, the SDK's batching
+ * and its exporters (Zipkin, OTLP, or a test's), and the process-wide context manager. tracing.ts loads this only for a role
+ * that has somewhere to send spans, so a role with tracing off never loads the SDK.
  */
-import { context, isSpanContextValid, SamplingDecision, trace, TraceFlags, type Context, type Sampler, type SamplingResult, type Tracer } from '@opentelemetry/api';
+import { context, SamplingDecision, trace, TraceFlags, type Context, type Sampler, type SamplingResult, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, TraceIdRatioBasedSampler, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, TraceIdRatioBasedSampler, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { DEFERRED } from './b3';
 import type * as OtlpModule from './otlp';
+import { isValidContext, RecordingTracer } from './recording-tracer';
 import type { ExporterName, ExportReport, SpanFlusher, TracingOptions } from './tracing';
+import { zipkinExporter } from './zipkin-export';
 
 /**
  * Batching: one POST per second or per 512 spans, whichever comes first. A second is what Zipkin's own reporters wait, and
@@ -33,19 +34,25 @@ function installContextManager(): void {
  * caller deferred. The SDK's ParentBasedSampler would treat a deferred B3 context as "not sampled", dropping every trace
  * whose proxy left the choice to the app.
  */
+const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
+const NOT_SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
+
 export class IncomingOrRatioSampler implements Sampler {
   private readonly ratio: TraceIdRatioBasedSampler;
+  /** At a ratio of 1 every valid trace id is recorded: the tracer's own ids are valid, a caller's were checked as they were read. */
+  private readonly always: boolean;
 
   constructor(ratio: number) {
     this.ratio = new TraceIdRatioBasedSampler(ratio);
+    this.always = ratio >= 1;
   }
 
   shouldSample(ctx: Context, traceId: string): SamplingResult {
     const parent = trace.getSpanContext(ctx);
-    if (parent && isSpanContextValid(parent) && !(parent.isRemote && ctx.getValue(DEFERRED) === true)) {
-      return { decision: parent.traceFlags & TraceFlags.SAMPLED ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
+    if (parent && isValidContext(parent) && !(parent.isRemote && ctx.getValue(DEFERRED) === true)) {
+      return parent.traceFlags & TraceFlags.SAMPLED ? SAMPLED : NOT_SAMPLED;
     }
-    return this.ratio.shouldSample(ctx, traceId);
+    return this.always ? SAMPLED : this.ratio.shouldSample(ctx, traceId);
   }
 
   toString(): string {
@@ -81,28 +88,36 @@ class ReportingExporter implements SpanExporter {
 function exportersOf(options: TracingOptions): [ExporterName, SpanExporter][] {
   if (options.exporter) return [['test', options.exporter]];
   const exporters: [ExporterName, SpanExporter][] = [];
-  if (options.zipkinUrl) exporters.push(['zipkin', new ZipkinExporter({ url: options.zipkinUrl })]);
+  if (options.zipkinUrl) exporters.push(['zipkin', zipkinExporter(options.zipkinUrl, BATCH.exportTimeoutMillis)]);
   // Loaded here, on first use: `require` keeps createTracing synchronous, and Bun and the Node bundle both resolve it.
   if (options.otlp) exporters.push(['otlp', (require('./otlp') as typeof OtlpModule).otlpExporter(options.otlp)]);
   return exporters;
 }
 
-/** The provider of one role (its own service.name), and its tracer. */
+/** The tracer of one role (its own service.name), and what flushes and stops its processors. */
 export function createProvider(options: TracingOptions): { tracer: Tracer; provider: SpanFlusher } {
   const exporters = exportersOf(options);
   installContextManager();
-  const provider = new BasicTracerProvider({
+  const processors = exporters.map(([name, exporter]) => {
+    const reported = options.onExport ? new ReportingExporter(exporter, name, options.onExport) : exporter;
+    return new BatchSpanProcessor(reported, { ...BATCH });
+  });
+  const tracer = new RecordingTracer({
     // Only what identifies the role, and what the operator adds: Zipkin copies every resource attribute into every span's tags.
     resource: resourceFromAttributes({
       ...options.resourceAttributes,
       [ATTR_SERVICE_NAME]: options.serviceName,
       [ATTR_SERVICE_VERSION]: options.version,
     }),
+    scope: { name: 'greeting-mesh', version: options.version },
     sampler: new IncomingOrRatioSampler(options.sampleRatio),
-    spanProcessors: exporters.map(([name, exporter]) => {
-      const reported = options.onExport ? new ReportingExporter(exporter, name, options.onExport) : exporter;
-      return new BatchSpanProcessor(reported, { ...BATCH });
-    }),
+    processors,
   });
-  return { tracer: provider.getTracer('greeting-mesh', options.version), provider };
+  // Each waits for every processor, as the SDK's provider does: a batch one exporter failed (reported through onExport) must
+  // not cut short the other's.
+  const provider: SpanFlusher = {
+    forceFlush: async () => void (await Promise.allSettled(processors.map((p) => p.forceFlush()))),
+    shutdown: async () => void (await Promise.allSettled(processors.map((p) => p.shutdown()))),
+  };
+  return { tracer, provider };
 }
