@@ -103,11 +103,14 @@ export function createApp(deps: AppDeps): { handle: Handler } {
   const app = routedApp(deps, routes);
   // At the edge, CORS is for the requests that carry an Origin (a browser's), as the original's rs/cors and Envoy's CORS
   // filter do: the others get `Vary: Origin` alone and skip the plugin's hooks, 3.5 µs of every request (the load on A).
-  const corsApp = deps.edge && routedApp(deps, routes, deps.edge);
+  // The browsers' app is built on the first request that has an Origin, not at start: a probe never needs it.
+  const { edge } = deps;
+  let corsApp: ReturnType<typeof routedApp> | undefined;
+  const browsersApp = () => (corsApp ??= routedApp(deps, routes, edge));
   // Only the edge names the trace in its answer: the browser UI links it; between roles the caller already knows it.
-  const answersTraceId = deps.edge !== undefined;
+  const answersTraceId = edge !== undefined;
   const handle: Handler = async (request) => {
-    const fromBrowser = corsApp !== undefined && request.headers.has('origin');
+    const fromBrowser = edge !== undefined && request.headers.has('origin');
     const pathname = pathOf(request.url);
     const malformed = malformedPath(pathname);
     const { result: response, scope, seconds } = await serveRequest(
@@ -118,7 +121,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
         attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_URL_PATH]: pathname },
         traced: !malformed && !UNTRACED_PATHS.has(pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname),
       },
-      async () => (malformed ? jsonError(400, malformed) : (fromBrowser ? corsApp : app).handle(request)),
+      async () => (malformed ? jsonError(400, malformed) : (fromBrowser ? browsersApp() : app).handle(request)),
       // A 4xx is the caller's mistake, not this role's failure: only a 5xx fails the span.
       (r) => ({
         attributes: { [ATTR_HTTP_RESPONSE_STATUS_CODE]: r.status },
@@ -128,7 +131,7 @@ export function createApp(deps: AppDeps): { handle: Handler } {
     if (!scope.idAnswered) response.headers.set('x-request-id', scope.requestId);
     if (scope.ignored.length > 0) response.headers.set('x-ignored-headers', scope.ignored.map((i) => `${i.name} (${i.reason})`).join(', '));
     if (answersTraceId && scope.recordedTrace) response.headers.set('x-b3-traceid', scope.recordedTrace);
-    if (corsApp && !fromBrowser) response.headers.append('vary', 'Origin');
+    if (edge && !fromBrowser) response.headers.append('vary', 'Origin');
     // From the moment this role drains, every answer says it closes its connection: a client that kept it alive would
     // otherwise send its next request on a socket the server is about to close, and lose that request.
     if (deps.lifecycle.phase === 'draining') response.headers.set('connection', 'close');
