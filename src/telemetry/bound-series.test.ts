@@ -83,13 +83,20 @@ describe('bound series', () => {
     expect(text).toContain('duration_seconds_sum{app="service-a",role="a",route="/api/greeting"} 0.04');
   });
 
-  test('what prom-client refuses is still refused: a value that is not a number, a label it does not have', () => {
+  test('what prom-client refuses is still refused: a value that is not a number, a label it does not have, a long exemplar', () => {
     const { counter, histogram } = metricSet();
+    const theirs = metricSet().histogram;
     const duration = bindHistogram(histogram, { ...LABELS });
     duration.observe(0.01);
     expect(() => duration.observe(Number.NaN)).toThrow(/not a valid number/);
     expect(() => duration.observe(Number.POSITIVE_INFINITY)).toThrow(/not a valid number/);
     expect(() => bindHistogram(histogram, { ...LABELS, extra: 'x' } as typeof LABELS)).toThrow(/extra/);
+    // An exemplar's labels past 128 characters, at a bucket's first exemplar (prom-client's) and at a later one (in place).
+    const long = { trace_id: 'f'.repeat(121) };
+    expect(() => theirs.observe({ labels: { ...LABELS }, value: 0.5, exemplarLabels: long as never })).toThrow(RangeError);
+    duration.observe(0.5, { trace_id: 'f'.repeat(32) });
+    expect(() => duration.observe(0.5, long)).toThrow(new RangeError('Label set size must be smaller than 128 UTF-8 chars'));
+    expect(() => duration.observe(0.5, { trace_id: 'f'.repeat(120) })).not.toThrow();
     // prom-client checks a counter's labels at its first increment, not when the child is made.
     expect(() => bindCounter(counter, { ...LABELS, extra: 'x' } as typeof LABELS).inc()).toThrow(/extra/);
   });

@@ -15,7 +15,6 @@ interface CounterEntry {
   value: number;
 }
 interface ExemplarLike {
-  validateExemplarLabelSet(labelSet: Record<string, string>): void;
   labelSet: Record<string, string>;
   value: number;
   timestamp?: number;
@@ -69,6 +68,16 @@ interface HistogramInternals {
   updateExemplar(labels: object, value: number, exemplarLabels: Record<string, string>): void;
 }
 
+/**
+ * prom-client's Exemplar.validateExemplarLabelSet, without the array of entries it builds for each call (a traced request
+ * replaces an exemplar at every observation): names and values together may not pass 128 characters.
+ */
+function checkExemplarLabels(labels: Record<string, string>): void {
+  let size = 0;
+  for (const name in labels) size += name.length + String(labels[name]).length;
+  if (size > 128) throw new RangeError('Label set size must be smaller than 128 UTF-8 chars');
+}
+
 export function bindHistogram<T extends string>(histogram: Histogram<T>, labels: Record<T, string>): BoundHistogram {
   // labels() checks the names: an unknown label throws here, where the series is bound.
   const child = histogram.labels(labels);
@@ -99,7 +108,7 @@ export function bindHistogram<T extends string>(histogram: Histogram<T>, labels:
       const held = entry.bucketExemplars?.[bucket];
       // The bucket's first exemplar is made by prom-client; later ones replace its fields, as prom-client's update does.
       if (!held) return internals.updateExemplar(labels, value, exemplar);
-      held.validateExemplarLabelSet(exemplar);
+      checkExemplarLabels(exemplar);
       held.labelSet = exemplar;
       held.value = value;
       held.timestamp = Date.now() / 1000;
