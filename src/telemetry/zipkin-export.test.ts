@@ -97,6 +97,10 @@ describe('the Zipkin sender', () => {
     expect((await send(url.href, [SPAN])).code).toBe(ExportResultCode.SUCCESS);
     expect(received[0]!.headers.authorization).toBe(`Basic ${Buffer.from('zipkin user:p@ss:word').toString('base64')}`);
     expect(received[0]!.path).toBe('/api/v2/spans');
+    // A `%` that is not an escape is sent as written rather than failing the role's start.
+    received.length = 0;
+    expect((await send(`http://user%zz:pw@127.0.0.1:${server.port}/api/v2/spans`, [SPAN])).code).toBe(ExportResultCode.SUCCESS);
+    expect(received[0]!.headers.authorization).toBe(`Basic ${Buffer.from('user%zz:pw').toString('base64')}`);
   });
 });
 

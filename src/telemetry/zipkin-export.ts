@@ -24,7 +24,7 @@ export function fetchSend(url: string, timeoutMs: number): ZipkinSend {
   // The user agent names the sender in a collector's logs (and shows a test that this sender, not the package's, posted).
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'greeting-mesh' };
   if (target.username || target.password) {
-    const credentials = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
+    const credentials = `${decoded(target.username)}:${decoded(target.password)}`;
     headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
     target.username = '';
     target.password = '';
@@ -49,6 +49,15 @@ export function fetchSend(url: string, timeoutMs: number): ZipkinSend {
         done(result);
       });
   };
+}
+
+/** A URL's user or password as its bytes were meant; a stray `%` that is not an escape stays as it is. */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /** Zipkin v2 JSON to `url`, each post given at most `timeoutMs`. */
