@@ -29,14 +29,15 @@ function installContextManager(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 }
 
+/** The two decisions, made once: a sampler's result is only read. */
+const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
+const NOT_SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
+
 /**
  * Follows the caller's decision (x-b3-sampled, or x-b3-flags: 1 for debug); applies the ratio only where a trace starts or the
  * caller deferred. The SDK's ParentBasedSampler would treat a deferred B3 context as "not sampled", dropping every trace
  * whose proxy left the choice to the app.
  */
-const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
-const NOT_SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
-
 export class IncomingOrRatioSampler implements Sampler {
   private readonly ratio: TraceIdRatioBasedSampler;
   /** At a ratio of 1 every valid trace id is recorded: the tracer's own ids are valid, a caller's were checked as they were read. */
