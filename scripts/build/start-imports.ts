@@ -10,10 +10,13 @@
  *   use: for @opentelemetry/api (required by prom-client's CPU metric and OpenTelemetry's own CommonJS files) that getter was
  *   11-12% of a role's CPU with tracing on. build:binary's `module` condition (binary.ts) resolves those requires to the ESM build.
  *
- *   bun scripts/build/start-imports.ts [entry]      prints both (default src/service.ts)
+ * - startPackages: the packages a start loads (the entry chunk and the chunks it imports statically): none of the tracing
+ *   packages, which a role loads only when it traces.
+ *
+ *   bun scripts/build/start-imports.ts [entry]      prints all three (default src/service.ts)
  */
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { BUNDLE } from './binary';
 
 const ROOT = join(import.meta.dir, '..', '..');
@@ -41,6 +44,31 @@ export async function startImports(entry: string): Promise<string[]> {
   return [...found].sort();
 }
 
+/** Packages a role without tracing has no use for, which must not be loaded at start: the API alone was 1.7-1.9 ms of it. */
+export const DEFERRED_PACKAGES = ['@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-trace', '@opentelemetry/context-async-hooks'];
+
+/**
+ * The packages whose modules a start loads: those in the entry chunk and in every chunk it loads at once, found by the
+ * `// node_modules/<package>/...` comment the bundler puts before each module. A chunk is loaded at once when a loaded chunk
+ * imports it statically, or when a CommonJS module of a loaded chunk requires it in its body (`var x = import.meta.require(...)`,
+ * which the bundler writes for a require of an ESM module: it runs when that module does, at start); not when a require sits
+ * inside a function, nor through import().
+ */
+export async function startPackages(entry: string): Promise<string[]> {
+  const outputs = await bundle(entry);
+  const texts = new Map(await Promise.all(outputs.map(async (o) => [basename(o.path), await o.text()] as const)));
+  const first = basename(outputs.find((o) => o.kind === 'entry-point')!.path);
+  const loaded = new Set([first]);
+  for (const pending = [first]; pending.length > 0; ) {
+    for (const [, chunk] of texts.get(pending.pop()!)!.matchAll(/^(?:import\s(?:[^'"]*?\sfrom\s)?|\s*var \w+ = import\.meta\.require\()["']\.\/([^"']+)["']\)?;?$/gm)) {
+      if (texts.has(chunk!) && !loaded.has(chunk!)) loaded.add(chunk!), pending.push(chunk!);
+    }
+  }
+  const packages = new Set<string>();
+  for (const chunk of loaded) for (const [, name] of texts.get(chunk)!.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(name!);
+  return [...packages].sort();
+}
+
 /**
  * Packages of `packages` bundled as CommonJS: the index of their CommonJS build (build/src/, beside the ESM one in build/esm/)
  * is in the bundle. A single file of it taken on purpose (w3c.ts takes core's TraceState so) does not count.
@@ -57,4 +85,5 @@ if (import.meta.main) {
   const entry = process.argv[2] ?? join(ROOT, 'src', 'service.ts');
   console.log(`built-ins imported at start: ${(await startImports(entry)).join(', ') || 'none'}`);
   console.log(`bundled as CommonJS: ${(await commonJsBuilds(entry, ESM_PACKAGES)).join(', ') || 'none'}`);
+  console.log(`packages loaded at start: ${(await startPackages(entry)).join(', ') || 'none'}`);
 }

@@ -4,7 +4,6 @@
  * context travels in the message headers) and a CONSUMER span per message handled, under the producer's. Every message is
  * handled in its own log context, traced or not. Behaviour code calls the plain interfaces.
  */
-import { context, SpanKind } from '@opentelemetry/api';
 import {
   ATTR_DB_COLLECTION_NAME,
   ATTR_DB_NAMESPACE,
@@ -14,7 +13,7 @@ import {
 import { collectionName } from '../config/facts';
 import { contextFromHeaders, requestContext } from '../telemetry/log';
 import type { Metrics } from '../telemetry/metrics';
-import { failSpan, isSampled, type Tracing } from '../telemetry/tracing';
+import { failSpan, isSampled, SPAN_KIND, type Tracing } from '../telemetry/tracing';
 import type { Delivery, DeliveryHandler, Disposition, GreetingQueue, GreetingStore } from './types';
 
 /** Incubating conventions (messaging) are spelled out: their constants may move between releases. */
@@ -55,7 +54,7 @@ export function instrumentStore(store: GreetingStore, { metrics, tracing }: Tele
       try {
         const outcome = await (tracing
           ? inSpan(
-              tracing.startChild(`insert ${target.collection}`, SpanKind.CLIENT, {
+              tracing.startChild(`insert ${target.collection}`, SPAN_KIND.CLIENT, {
                 [ATTR_DB_SYSTEM_NAME]: store.kind,
                 [ATTR_DB_NAMESPACE]: target.database,
                 [ATTR_DB_COLLECTION_NAME]: target.collection,
@@ -85,7 +84,7 @@ export function instrumentQueue(queue: GreetingQueue, { metrics, tracing }: Tele
       try {
         if (!tracing) await queue.publish(name, greeting, headers);
         else {
-          const span = tracing.startChild(`publish ${name}`, SpanKind.PRODUCER, {
+          const span = tracing.startChild(`publish ${name}`, SPAN_KIND.PRODUCER, {
             [ATTR_MESSAGING_SYSTEM]: queue.kind,
             [ATTR_MESSAGING_DESTINATION_NAME]: name,
             [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
@@ -131,7 +130,7 @@ function tracedHandler(system: string, queue: string, handler: DeliveryHandler, 
     const ids = span.spanContext();
     const recordedTrace = isSampled(span) ? ids.traceId : undefined;
     const run = () => requestContext.run({ requestId, traceId: ids.traceId, spanId: ids.spanId, recordedTrace }, () => handler(delivery));
-    return context.with(ctx, run).then(
+    return tracing.within(ctx, run).then(
       (disposition) => {
         span.setAttribute('greeting.disposition', disposition.action);
         if (disposition.action !== 'ack') failSpan(span, disposition.reason, disposition.action);

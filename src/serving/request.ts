@@ -4,7 +4,7 @@
  * writes, and, with tracing on, a SERVER span that continues the caller's trace. The server says how its protocol names the
  * request and what its result means; the rest is here, once.
  */
-import { context, trace, type Attributes } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import { contextFromHeaders, requestContext, type RequestContext } from '../telemetry/log';
 import { takeTracingHeaders, type HeaderBag, type IgnoredHeader } from '../telemetry/tracing-headers';
 import { failSpan, isSampled, type Tracing } from '../telemetry/tracing';
@@ -29,6 +29,8 @@ export interface RequestScope extends RequestContext {
   route?: string;
   /** The server's answer already names the request id (set with its other headers: one header write less per request). */
   idAnswered?: boolean;
+  /** The request's SERVER span, when it is traced. */
+  span?: Span;
 }
 
 /** How a finished request went, in the server's terms: a failure marks the span failed (5xx, a gRPC error). */
@@ -67,11 +69,11 @@ export async function serveRequest<T>(
 
   const { span, ctx } = tracing.startServer(headers, inbound.spanName, { ...inbound.attributes, 'guid:x-request-id': requestId });
   const ids = span.spanContext();
-  const scope: RequestScope = { requestId, traceId: ids.traceId, spanId: ids.spanId, forward, ignored };
+  const scope: RequestScope = { requestId, traceId: ids.traceId, spanId: ids.spanId, forward, ignored, span };
   if (isSampled(span)) scope.recordedTrace = ids.traceId;
   let result: T;
   try {
-    result = await context.with(ctx, () => requestContext.run(scope, () => work(scope)));
+    result = await tracing.within(ctx, () => requestContext.run(scope, () => work(scope)));
   } catch (err) {
     failSpan(span, (err as Error).message, 'error');
     span.end();
@@ -92,8 +94,8 @@ export function matchedRoute(route: string, spanName: string, attributes: Attrib
   const scope = requestContext.getStore() as RequestScope | undefined;
   if (!scope) return;
   scope.route = route;
-  // The SERVER span is the active one at the start of a route's handler (tracing off: there is none).
-  const span = trace.getActiveSpan();
+  // Tracing off, or an untraced path: there is none.
+  const { span } = scope;
   if (span) {
     span.updateName(spanName);
     span.setAttributes(attributes);

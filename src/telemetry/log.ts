@@ -4,7 +4,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogLevel } from '../config/env';
-import { incomingTrace } from './propagation';
+import { incomingTrace } from './incoming-trace';
 import { writeStdout } from './stdout';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };

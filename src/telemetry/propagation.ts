@@ -12,7 +12,7 @@
  * Writing: every propagation header the caller sent is dropped and each listed format is written afresh from the span, so a
  * callee never continues a stale context.
  */
-import { ROOT_CONTEXT, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace, type Context, type SpanContext } from '@opentelemetry/api';
 import type { PropagatorName } from '../config/otel-env';
 import { extractB3, writeB3 } from './b3';
 import { TRACING_HEADERS } from './tracing-headers';
@@ -61,20 +61,4 @@ export function injectContext(
     else writeW3C(out, ids, debug);
   }
   return out;
-}
-
-/** The trace a caller's headers name, for work that is not traced here: B3's ids, else traceparent's. */
-export interface IncomingTrace {
-  traceId: string;
-  spanId?: string;
-  /** The caller marked it not sampled: no collector records it, so nothing should link to it. */
-  notSampled: boolean;
-}
-
-export function incomingTrace(get: Get): IncomingTrace | undefined {
-  const b3 = get('x-b3-traceid');
-  if (b3) return { traceId: b3, spanId: get('x-b3-spanid') ?? undefined, notSampled: get('x-b3-sampled') === '0' };
-  const w3c = extractW3C(get);
-  if (w3c) return { traceId: w3c.traceId, spanId: w3c.spanId, notSampled: (w3c.traceFlags & TraceFlags.SAMPLED) === 0 };
-  return undefined;
 }

@@ -12,7 +12,8 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { DEFERRED } from './b3';
 import type * as OtlpModule from './otlp';
 import { isValidContext, RecordingTracer } from './recording-tracer';
-import type { ExporterName, ExportReport, SpanFlusher, TracingOptions } from './tracing';
+import { RoleTracing } from './role-tracing';
+import type { ExporterName, ExportReport, SpanFlusher, Tracing, TracingOptions } from './tracing';
 import { zipkinExporter } from './zipkin-export';
 
 /**
@@ -121,4 +122,10 @@ export function createProvider(options: TracingOptions): { tracer: Tracer; provi
     shutdown: async () => void (await Promise.allSettled(processors.map((p) => p.shutdown()))),
   };
   return { tracer, provider };
+}
+
+/** The Tracing of one role: its tracer and processors, and the propagation formats it reads and writes. */
+export function createRoleTracing(options: TracingOptions): Tracing {
+  const { tracer, provider } = createProvider(options);
+  return new RoleTracing(tracer, provider, options.propagators);
 }

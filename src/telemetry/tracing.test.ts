@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
-import { context, SpanKind, TraceFlags } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { createTracing, type Tracing, type TracingOptions } from './tracing';
+import { createTracing, failSpan, isSampled, SPAN_KIND, type Tracing, type TracingOptions } from './tracing';
 
 const TRACE = '80f198ee56343ba864fe8b2a57d3eff7';
 const SPAN = 'e457b5a2e4d86bd1';
@@ -16,6 +16,19 @@ const sampledOf = (tracing: Tracing, headers: Record<string, string>) =>
   (tracing.startServer(new Headers(headers), 'GET /x', {}).span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
 
 describe('tracing setup', () => {
+  test("the span kinds, the error status and the sampled flag spelled out without the API are the API's", async () => {
+    expect(SPAN_KIND).toEqual({ SERVER: SpanKind.SERVER, CLIENT: SpanKind.CLIENT, PRODUCER: SpanKind.PRODUCER, CONSUMER: SpanKind.CONSUMER });
+    const { tracing, exporter } = tracingWith();
+    const { span } = tracing.startServer(new Headers(), 'GET /x', {});
+    expect(isSampled(span)).toBe(true);
+    failSpan(span, 'upstream timed out', 'timeout');
+    span.end();
+    await tracing.flush();
+    expect(exporter.getFinishedSpans()[0]!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'upstream timed out' });
+    expect(exporter.getFinishedSpans()[0]!.attributes['error.type']).toBe('timeout');
+    expect(isSampled(tracingWith(0).tracing.startServer(new Headers(), 'GET /x', {}).span)).toBe(false);
+  });
+
   test('no ZIPKIN_URL and no exporter: tracing is off (no object at all)', () => {
     expect(createTracing({ serviceName: 'service-a', version: 'v1', sampleRatio: 1 })).toBeUndefined();
   });

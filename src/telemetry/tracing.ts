@@ -1,5 +1,5 @@
 /**
- * The traces of one role. Each role has its own TracerProvider (service.name `service-<id>`), because the local platform
+ * The traces of one role. Each role has its own tracer (service.name `service-<id>`), because the local platform
  * runs all roles in one process and every span must name the role that made it; the tracer reaches the code through deps,
  * never through the global provider. What is process-wide is harmless to share: the AsyncLocalStorage context manager
  * (which span is active in this async flow). Propagation is W3C Trace Context and B3 multi-header (propagation.ts).
@@ -10,25 +10,15 @@
  * object at all: those decorators are left out where the role is assembled, so tracing off costs nothing on the request path.
  *
  * Spans go to Zipkin (v2 JSON), to an OTLP/HTTP receiver (protobuf), or to both (each gets every span: a migration from one
- * collector to the other runs both for a while). The SDK, its exporters and the context manager (tracing-sdk.ts) are loaded only
- * by a role that traces: a role with tracing off never loads them (about 10 ms and 15 MB of its start-up).
+ * collector to the other runs both for a while). The OpenTelemetry API, the SDK, its exporters and the context manager
+ * (role-tracing.ts, tracing-sdk.ts) are loaded only by a role that traces: a role with tracing off never loads them (about 10 ms
+ * and 15 MB of its start-up; the API alone, measured in the role, 1.7-1.9 ms). So this file imports only the API's types, and spells out the few
+ * values the decorators need (span kinds, the error status), which the specification fixes.
  */
-import {
-  context,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  TraceFlags,
-  type Attributes,
-  type Context,
-  type Span,
-  type Tracer,
-} from '@opentelemetry/api';
+import type { Attributes, Context, Span, SpanKind, SpanStatusCode, Tracer } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { DEBUG, DEBUG_ROOT } from './b3';
 import type { OtlpOptions } from './otlp';
-import { DEFAULT_PROPAGATORS, extractContext, injectContext, type Propagator } from './propagation';
+import type { Propagator } from './propagation';
 import type * as SdkModule from './tracing-sdk';
 import type { HeaderReader } from './tracing-headers';
 
@@ -52,9 +42,6 @@ export interface TracingOptions {
   onExport?: ExportReport;
 }
 
-/** Longest a stop waits for the last spans to reach the collector; the kubelet's grace period is longer. */
-const FLUSH_TIMEOUT_MS = 5000;
-
 /** Which exporter a batch went through: `zipkin`, `otlp`, or `test` for an exporter a test supplies. */
 export type ExporterName = 'zipkin' | 'otlp' | 'test';
 export type ExportReport = (spans: number, error: Error | undefined, exporter: ExporterName) => void;
@@ -71,71 +58,44 @@ export interface Scope {
   ctx: Context;
 }
 
-export class Tracing {
-  constructor(
-    readonly tracer: Tracer,
-    private readonly provider: SpanFlusher,
-    readonly propagators: readonly Propagator[] = DEFAULT_PROPAGATORS,
-  ) {}
-
+/** The tracing of a role that traces (role-tracing.ts): its spans, and what goes to each call and message. */
+export interface Tracing {
+  readonly tracer: Tracer;
+  readonly propagators: readonly Propagator[];
   /** SERVER span of a request (HTTP headers or gRPC metadata), continuing the context it came with. */
-  startServer(headers: HeaderReader, name: string, attributes: Attributes): Scope {
-    return this.startRemoteChild(extractContext((header) => headers.get(header), this.propagators), name, SpanKind.SERVER, attributes);
-  }
-
+  startServer(headers: HeaderReader, name: string, attributes: Attributes): Scope;
   /** CONSUMER span of a message, continuing the context the producer put in its headers. */
-  startConsumer(headers: Record<string, string>, name: string, attributes: Attributes): Scope {
-    return this.startRemoteChild(extractContext((header) => headers[header], this.propagators), name, SpanKind.CONSUMER, attributes);
-  }
-
+  startConsumer(headers: Record<string, string>, name: string, attributes: Attributes): Scope;
   /** A span under whatever span is active here (the request's SERVER span, the message's CONSUMER span). */
-  startChild(name: string, kind: SpanKind, attributes: Attributes): Span {
-    return this.tracer.startSpan(name, { kind, attributes }, context.active());
-  }
-
-  /**
-   * The headers for a call made inside `span`: the forwarded ones (x-request-id, x-ot-span-context) with every propagation
-   * header replaced by the span's own, so the callee's span becomes a child of this one and not of our caller's.
-   */
-  headersFor(span: Span, forwarded: Record<string, string>): Record<string, string> {
-    const parentId = (span as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
-    return injectContext(span.spanContext(), parentId, context.active().getValue(DEBUG) === true, forwarded, this.propagators);
-  }
-
+  startChild(name: string, kind: SpanKind, attributes: Attributes): Span;
+  /** Runs `work` with `ctx` as the active context (a Scope's), so the spans started inside are its children. */
+  within<T>(ctx: Context, work: () => T): T;
+  /** The headers for a call made inside `span`, carrying its context in each propagation format. */
+  headersFor(span: Span, forwarded: Record<string, string>): Record<string, string>;
   /** Sends every finished span now instead of at the next batch. */
-  flush(): Promise<void> {
-    return this.provider.forceFlush();
-  }
-
+  flush(): Promise<void>;
   /** Sends every finished span, then stops; bounded, so a dead collector cannot hold up a shutdown. */
-  async shutdown(): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_TIMEOUT_MS)));
-    await Promise.race([this.provider.forceFlush().then(() => this.provider.shutdown()), timeout]).catch(() => undefined);
-    clearTimeout(timer);
-  }
-
-  private startRemoteChild(parent: Context, name: string, kind: SpanKind, attributes: Attributes): Scope {
-    const span = this.tracer.startSpan(name, { kind, attributes }, parent);
-    // The code inside sees only this span (and debug, which must travel on), not the caller's context.
-    return { span, ctx: trace.setSpan(parent.getValue(DEBUG) === true ? DEBUG_ROOT : ROOT_CONTEXT, span) };
-  }
+  shutdown(): Promise<void>;
 }
 
+/** OpenTelemetry's span kinds the decorators make, as the specification numbers them (tracing.test.ts checks them against the API). */
+export const SPAN_KIND = { SERVER: 1 as SpanKind, CLIENT: 2 as SpanKind, PRODUCER: 3 as SpanKind, CONSUMER: 4 as SpanKind };
+const SAMPLED_FLAG = 1;
+const STATUS_ERROR = 2 as SpanStatusCode;
+
 export function isSampled(span: Span): boolean {
-  return (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+  return (span.spanContext().traceFlags & SAMPLED_FLAG) === SAMPLED_FLAG;
 }
 
 /** Marks a span failed; the reason shows as Zipkin's `error` tag. */
 export function failSpan(span: Span, reason: string, errorType?: string): void {
-  span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+  span.setStatus({ code: STATUS_ERROR, message: reason });
   if (errorType) span.setAttribute('error.type', errorType);
 }
 
-/** The Tracing of one role, or undefined when no exporter is configured: tracing off, and the SDK never loaded. */
+/** The Tracing of one role, or undefined when no exporter is configured: tracing off, and neither the API nor the SDK loaded. */
 export function createTracing(options: TracingOptions): Tracing | undefined {
   if (!options.exporter && !options.zipkinUrl && !options.otlp) return undefined;
   // Loaded here, on first use: `require` keeps createTracing synchronous, and Bun and the Node bundle both resolve it.
-  const { tracer, provider } = (require('./tracing-sdk') as typeof SdkModule).createProvider(options);
-  return new Tracing(tracer, provider, options.propagators);
+  return (require('./tracing-sdk') as typeof SdkModule).createRoleTracing(options);
 }

@@ -4,10 +4,17 @@
  * every role, and one regex and one object are all it takes. w3c.test.ts holds it to @opentelemetry/core's
  * W3CTraceContextPropagator, case by case.
  */
-import { isSpanContextValid, TraceFlags, type SpanContext } from '@opentelemetry/api';
+import type { SpanContext } from '@opentelemetry/api';
 // The class alone, not @opentelemetry/core's index: that loads the whole package (about 1.5 ms of every start, tracing on or off).
 // Its CommonJS build, because the ESM build's directory does not say it is ESM, which Node (the Node bundle) would need.
 import { TraceState } from '@opentelemetry/core/build/src/trace/TraceState.js';
+
+/** TraceFlags.SAMPLED. This file is loaded with tracing off too (log.ts reads a caller's trace id), so it takes no API values. */
+const SAMPLED = 1;
+/** The API's isSpanContextValid: hex ids of their length (either case), not all zeros. */
+const VALID_TRACE_ID = /^(?!0{32}$)[\da-fA-F]{32}$/;
+const VALID_SPAN_ID = /^(?!0{16}$)[\da-fA-F]{16}$/;
+const validIds = (ids: SpanContext) => VALID_TRACE_ID.test(ids.traceId) && VALID_SPAN_ID.test(ids.spanId);
 
 export const TRACEPARENT = 'traceparent';
 export const TRACESTATE = 'tracestate';
@@ -33,9 +40,9 @@ export function extractW3C(get: (name: string) => string | null | undefined): Sp
 
 /** Writes a span's `traceparent` (and its `tracestate`, when it has one) into `out`. Only the sampled bit travels. */
 export function writeW3C(out: Record<string, string>, ids: SpanContext, debug: boolean): void {
-  if (!isSpanContextValid(ids)) return;
+  if (!validIds(ids)) return;
   // B3's debug has no W3C twin; it is always sampled, so the callee records it either way.
-  const sampled = debug || (ids.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+  const sampled = debug || (ids.traceFlags & SAMPLED) === SAMPLED;
   out[TRACEPARENT] = `00-${ids.traceId}-${ids.spanId}-${sampled ? '01' : '00'}`;
   const state = ids.traceState?.serialize();
   if (state) out[TRACESTATE] = state;

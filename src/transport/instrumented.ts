@@ -4,10 +4,9 @@
  * with tracing on, a CLIENT span per call whose context the callee receives. Fan-out code calls a plain transport and never
  * asks whether tracing is on.
  */
-import { SpanKind } from '@opentelemetry/api';
 import { requestContext } from '../telemetry/log';
 import type { Metrics } from '../telemetry/metrics';
-import { failSpan, type Tracing } from '../telemetry/tracing';
+import { failSpan, SPAN_KIND, type Tracing } from '../telemetry/tracing';
 import type { UpstreamAnswer, UpstreamCall, UpstreamTransport } from './upstream';
 
 const labelOf = (answer: UpstreamAnswer) => (answer.outcome === 'failed' ? answer.failure : answer.code);
@@ -31,7 +30,7 @@ export function tracedTransport(inner: UpstreamTransport, tracing: Tracing): Ups
     answerAttributes: (upstream, answer) => inner.answerAttributes(upstream, answer),
     async call(call: UpstreamCall) {
       const { spanName, attributes } = inner.describe(call.upstream);
-      const span = tracing.startChild(spanName, SpanKind.CLIENT, attributes);
+      const span = tracing.startChild(spanName, SPAN_KIND.CLIENT, attributes);
       try {
         const answer = await inner.call({ ...call, headers: tracing.headersFor(span, call.headers) });
         span.setAttributes(inner.answerAttributes(call.upstream, answer));

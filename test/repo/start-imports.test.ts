@@ -1,13 +1,14 @@
 /**
  * A role starts without loading what it does not use: the binary's entry chunk imports no network, stream or compression
- * built-in statically (scripts/build/start-imports.ts says why that costs every start), and the check sees one when it is there.
+ * built-in statically (scripts/build/start-imports.ts says why that costs every start), loads no tracing package (the
+ * OpenTelemetry API included) until a role traces, and each check sees what it looks for when it is there.
  */
 import { describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchDir } from '../../bench/compile';
 import { BUNDLE } from '../../scripts/build/binary';
-import { commonJsBuilds, DEFERRED_BUILTINS, ESM_PACKAGES, startImports } from '../../scripts/build/start-imports';
+import { commonJsBuilds, DEFERRED_BUILTINS, DEFERRED_PACKAGES, ESM_PACKAGES, startImports, startPackages } from '../../scripts/build/start-imports';
 
 const SERVICE = join(import.meta.dir, '..', '..', 'src', 'service.ts');
 
@@ -47,6 +48,41 @@ describe('what the binary loads at start', () => {
       const withoutCondition = await Bun.build({ entrypoints: [entry], target: 'bun', format: 'esm', splitting: true });
       const text = (await Promise.all(withoutCondition.outputs.map((o) => o.text()))).join('\n');
       expect(text).toContain('// node_modules/@opentelemetry/api/build/src/index.js');
+    } finally {
+      scratch.dispose();
+    }
+  });
+
+  test('a start loads no tracing package, the OpenTelemetry API included, but does load the ones every role uses', async () => {
+    const loaded = await startPackages(SERVICE);
+    expect(loaded.filter((name) => DEFERRED_PACKAGES.includes(name))).toEqual([]);
+    expect(loaded).toEqual(expect.arrayContaining(['elysia', 'prom-client']));
+  });
+
+  test('a package imported statically, also through a chunk the entry imports, is found; one through import() is not', async () => {
+    const scratch = scratchDir();
+    try {
+      writeFileSync(join(scratch.path, 'lazy.ts'), `import { trace } from '@opentelemetry/api';\nexport const t = trace;\n`);
+      writeFileSync(join(scratch.path, 'shared.ts'), `import { context } from '@opentelemetry/api';\nexport const c = context;\n`);
+      writeFileSync(join(scratch.path, 'other.ts'), `import { c } from './shared';\nexport const o = [c];\n`);
+      const lazyOnly = join(scratch.path, 'lazy-only.ts');
+      writeFileSync(lazyOnly, `export const later = () => import('./lazy');\n`);
+      expect(await startPackages(lazyOnly)).toEqual([]);
+      // Two entry points share shared.ts, so it lands in a chunk of its own that the entry imports.
+      const entry = join(scratch.path, 'entry.ts');
+      writeFileSync(entry, `import { c } from './shared';\nexport const e = [c];\nexport const later = () => import('./other');\n`);
+      expect(await startPackages(entry)).toEqual(['@opentelemetry/api']);
+      // CommonJS (prom-client's CPU metric did this): a require in the module's body loads the package at start, one inside a
+      // function (the build's deferred require) does not.
+      writeFileSync(join(scratch.path, 'eager.cjs'), `const api = require('@opentelemetry/api');\nmodule.exports = () => api.trace;\n`);
+      writeFileSync(join(scratch.path, 'deferred.cjs'), `module.exports = () => require('@opentelemetry/api').trace;\n`);
+      const requires = (file: string) => {
+        const at = join(scratch.path, `requires-${file}.ts`);
+        writeFileSync(at, `import f from './${file}.cjs';\nexport const e = [f];\nexport const later = () => import('./other');\n`);
+        return startPackages(at);
+      };
+      expect(await requires('eager')).toEqual(['@opentelemetry/api']);
+      expect(await requires('deferred')).toEqual([]);
     } finally {
       scratch.dispose();
     }

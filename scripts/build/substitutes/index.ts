@@ -1,8 +1,9 @@
 /**
- * What the binary bundles in place of some of the MongoDB driver's dependencies, and which of the driver's requires of Node
- * built-ins it defers to first use. The driver loads all of them whenever it is imported, so every start of a MongoDB role (C,
- * F, G, H) paid for them, although a role uses them rarely or never. Measured compiled, role C's exec to first 200: 48 -> 37 ms,
- * and 5 MB less RSS (README, "Performance").
+ * What the binary bundles in place of some of the MongoDB driver's dependencies, and which requires of packages it defers to
+ * first use: the driver's of Node built-ins, and prom-client's of the OpenTelemetry API. The driver loads all of them whenever
+ * it is imported, so every start of a MongoDB role (C, F, G, H) paid for them, although a role uses them rarely or never.
+ * Measured compiled, role C's exec to first 200: 48 -> 37 ms, and 5 MB less RSS (README, "Performance"). prom-client's CPU
+ * metric loaded the API in every role (start-imports.test.ts now fails if a start loads it).
  *
  * Only the binary is built with this plugin: the sources (`bun src/...`, the tests) and the Node bundle use the packages as
  * published. substitutes.test.ts checks that each substitute behaves as what it replaces, and the build fails when a deferred
@@ -20,28 +21,34 @@ export const SUBSTITUTES: Record<string, string> = {
   'whatwg-url': 'native-whatwg-url.cjs',
 };
 
-/** `const <name> = require("<builtin>");` statements of driver files, each made a getter that loads the built-in when first read. */
-export const DEFERRED_REQUIRES: { file: string; builtin: string }[] = [
+/**
+ * `const <name> = require("<module>");` statements of package files, each made a getter that loads the module when first
+ * read: built-ins of the driver, and one package.
+ */
+export const DEFERRED_REQUIRES: { file: string; module: string }[] = [
   // An HTTP GET for cloud credentials (OIDC on Azure and GCP, AWS): node:http is about 2 ms of a start.
-  { file: 'mongodb/lib/utils.js', builtin: 'http' },
+  { file: 'mongodb/lib/utils.js', module: 'http' },
   // Wire compression, used only with compressors=zlib or zstd in the connection string.
-  { file: 'mongodb/lib/cmap/wire_protocol/compression.js', builtin: 'zlib' },
-  { file: 'mongodb/lib/deps.js', builtin: 'zlib' },
+  { file: 'mongodb/lib/cmap/wire_protocol/compression.js', module: 'zlib' },
+  { file: 'mongodb/lib/deps.js', module: 'zlib' },
+  // prom-client's CPU counters read the OpenTelemetry API only for exemplars, which the roles do not enable on them; eagerly,
+  // this one require loaded the API in every role, tracing off included (1.7-1.9 ms of each start).
+  { file: 'prom-client/lib/metrics/processCpuTotal.js', module: '@opentelemetry/api' },
 ];
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** The statement's lazy form: every property read goes to the module, which `require` loads once and then caches. */
-export function deferRequire(source: string, file: string, builtin: string): string {
-  const statement = new RegExp(`^const (\\w+) = require\\("${escape(builtin)}"\\);$`, 'm');
+export function deferRequire(source: string, file: string, module: string): string {
+  const statement = new RegExp(`^const (\\w+) = require\\((["'])${escape(module)}\\2\\);$`, 'm');
   const found = statement.exec(source);
   if (!found || source.split(found[0]).length !== 2) {
     throw new Error(
-      `${file}: expected one \`const … = require("${builtin}");\` to defer, found ${found ? 'several' : 'none'}: the package changed; ` +
+      `${file}: expected one \`const … = require("${module}");\` to defer, found ${found ? 'several' : 'none'}: the package changed; ` +
         'update DEFERRED_REQUIRES in scripts/build/substitutes/index.ts',
     );
   }
-  return source.replace(statement, `const $1 = new Proxy({}, { get: (_target, key) => require("${builtin}")[key] });`);
+  return source.replace(statement, `const $1 = new Proxy({}, { get: (_target, key) => require("${module}")[key] });`);
 }
 
 export const substitutes: BunPlugin = {
@@ -57,7 +64,7 @@ export const substitutes: BunPlugin = {
     build.onLoad({ filter: files }, (args) => {
       const file = files.exec(args.path)![1]!;
       let source = readFileSync(args.path, 'utf8');
-      for (const d of DEFERRED_REQUIRES) if (d.file === file) source = deferRequire(source, file, d.builtin);
+      for (const d of DEFERRED_REQUIRES) if (d.file === file) source = deferRequire(source, file, d.module);
       return { contents: source, loader: 'js' };
     });
   },
