@@ -2,11 +2,9 @@
  * The trace a caller's headers name, for the log lines of work that is not traced here (tracing off, or an untraced path):
  * B3's ids, else traceparent's. Apart from propagation.ts because a role with tracing off loads it, and no OpenTelemetry API.
  */
-import { extractW3C } from './w3c';
+import { extractW3C, SAMPLED_FLAG } from './w3c';
 
 type Get = (name: string) => string | null | undefined;
-/** TraceFlags.SAMPLED. */
-const SAMPLED_FLAG = 1;
 
 export interface IncomingTrace {
   traceId: string;

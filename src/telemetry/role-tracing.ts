@@ -18,25 +18,19 @@ export class RoleTracing implements Tracing {
     readonly propagators: readonly Propagator[] = DEFAULT_PROPAGATORS,
   ) {}
 
-  /** SERVER span of a request (HTTP headers or gRPC metadata), continuing the context it came with. */
   startServer(headers: HeaderReader, name: string, attributes: Attributes): Scope {
     return this.startRemoteChild(extractContext((header) => headers.get(header), this.propagators), name, SpanKind.SERVER, attributes);
   }
 
-  /** CONSUMER span of a message, continuing the context the producer put in its headers. */
   startConsumer(headers: Record<string, string>, name: string, attributes: Attributes): Scope {
     return this.startRemoteChild(extractContext((header) => headers[header], this.propagators), name, SpanKind.CONSUMER, attributes);
   }
 
-  /** A span under whatever span is active here (the request's SERVER span, the message's CONSUMER span). */
   startChild(name: string, kind: SpanKind, attributes: Attributes): Span {
     return this.tracer.startSpan(name, { kind, attributes }, context.active());
   }
 
-  /**
-   * The headers for a call made inside `span`: the forwarded ones (x-request-id, x-ot-span-context) with every propagation
-   * header replaced by the span's own, so the callee's span becomes a child of this one and not of our caller's.
-   */
+  /** The forwarded headers that no format owns (x-request-id, x-ot-span-context), and the span's context in each format. */
   headersFor(span: Span, forwarded: Record<string, string>): Record<string, string> {
     const parentId = (span as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId;
     return injectContext(span.spanContext(), parentId, context.active().getValue(DEBUG) === true, forwarded, this.propagators);
@@ -50,7 +44,7 @@ export class RoleTracing implements Tracing {
     return this.provider.forceFlush();
   }
 
-  /** Sends every finished span, then stops; bounded, so a dead collector cannot hold up a shutdown. */
+  /** Bounded by FLUSH_TIMEOUT_MS, whether or not the collector answers. */
   async shutdown(): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_TIMEOUT_MS)));
@@ -64,4 +58,3 @@ export class RoleTracing implements Tracing {
     return { span, ctx: trace.setSpan(parent.getValue(DEBUG) === true ? DEBUG_ROOT : ROOT_CONTEXT, span) };
   }
 }
-

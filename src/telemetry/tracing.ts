@@ -21,6 +21,7 @@ import type { OtlpOptions } from './otlp';
 import type { Propagator } from './propagation';
 import type * as SdkModule from './tracing-sdk';
 import type { HeaderReader } from './tracing-headers';
+import { SAMPLED_FLAG } from './w3c';
 
 export interface TracingOptions {
   /** `service-<id>`: the name Zipkin shows, the same as the Kubernetes Service and the `app` label. */
@@ -80,7 +81,6 @@ export interface Tracing {
 
 /** OpenTelemetry's span kinds the decorators make, as the specification numbers them (tracing.test.ts checks them against the API). */
 export const SPAN_KIND = { SERVER: 1 as SpanKind, CLIENT: 2 as SpanKind, PRODUCER: 3 as SpanKind, CONSUMER: 4 as SpanKind };
-const SAMPLED_FLAG = 1;
 const STATUS_ERROR = 2 as SpanStatusCode;
 
 export function isSampled(span: Span): boolean {

@@ -10,7 +10,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core/build/src/trace/TraceState.js';
 
 /** TraceFlags.SAMPLED. This file is loaded with tracing off too (log.ts reads a caller's trace id), so it takes no API values. */
-const SAMPLED = 1;
+export const SAMPLED_FLAG = 1;
 /** The API's isSpanContextValid: hex ids of their length (either case), not all zeros. */
 const VALID_TRACE_ID = /^(?!0{32}$)[\da-fA-F]{32}$/;
 const VALID_SPAN_ID = /^(?!0{16}$)[\da-fA-F]{16}$/;
@@ -42,7 +42,7 @@ export function extractW3C(get: (name: string) => string | null | undefined): Sp
 export function writeW3C(out: Record<string, string>, ids: SpanContext, debug: boolean): void {
   if (!validIds(ids)) return;
   // B3's debug has no W3C twin; it is always sampled, so the callee records it either way.
-  const sampled = debug || (ids.traceFlags & SAMPLED) === SAMPLED;
+  const sampled = debug || (ids.traceFlags & SAMPLED_FLAG) === SAMPLED_FLAG;
   out[TRACEPARENT] = `00-${ids.traceId}-${ids.spanId}-${sampled ? '01' : '00'}`;
   const state = ids.traceState?.serialize();
   if (state) out[TRACESTATE] = state;
