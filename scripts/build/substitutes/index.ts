@@ -1,7 +1,8 @@
 /**
  * What the binary bundles in place of some of the MongoDB driver's dependencies, and which requires of packages it defers to
- * first use: the driver's of Node built-ins, and prom-client's of the OpenTelemetry API. The driver loads all of them whenever
- * it is imported, so every start of a MongoDB role (C, F, G, H) paid for them, although a role uses them rarely or never.
+ * first use: the driver's of Node built-ins and of its own modules that a store never runs (lazy-driver-modules.ts), and
+ * prom-client's of the OpenTelemetry API. The driver loads all of them whenever it is imported, so every start of a MongoDB
+ * role (C, F, G, H) paid for them, although a role uses them rarely or never.
  * Measured compiled, role C's exec to first 200: 48 -> 37 ms, and 5 MB less RSS (README, "Performance"). prom-client's CPU
  * metric loaded the API in every role (start-imports.test.ts now fails if a start loads it).
  *
@@ -12,6 +13,8 @@
 import type { BunPlugin } from 'bun';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { lazyBinding } from './lazy-binding';
+import { deferDriverRequires } from './lazy-driver-modules';
 
 /** A package replaced by a file of this directory, wherever it is imported from (except from that file itself). */
 export const SUBSTITUTES: Record<string, string> = {
@@ -38,7 +41,7 @@ export const DEFERRED_REQUIRES: { file: string; module: string }[] = [
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-/** The statement's lazy form: every property read goes to the module, which `require` loads once and then caches. */
+/** The statement's lazy form (lazy-binding.ts). */
 export function deferRequire(source: string, file: string, module: string): string {
   const statement = new RegExp(`^const (\\w+) = require\\((["'])${escape(module)}\\2\\);$`, 'm');
   const found = statement.exec(source);
@@ -48,7 +51,7 @@ export function deferRequire(source: string, file: string, module: string): stri
         'update DEFERRED_REQUIRES in scripts/build/substitutes/index.ts',
     );
   }
-  return source.replace(statement, `const $1 = new Proxy({}, { get: (_target, key) => require("${module}")[key] });`);
+  return source.replace(statement, lazyBinding(found[1]!, module));
 }
 
 export const substitutes: BunPlugin = {
@@ -60,11 +63,13 @@ export const substitutes: BunPlugin = {
       // The substitute's own require of the real package resolves as usual.
       return args.importer === file ? undefined : { path: file };
     });
-    const files = new RegExp(`node_modules/(${DEFERRED_REQUIRES.map((d) => escape(d.file)).join('|')})$`);
+    // One hook for both kinds of file: Bun gives a file to the first onLoad whose filter matches it.
+    const files = new RegExp(`node_modules/(${DEFERRED_REQUIRES.map((d) => escape(d.file)).join('|')}|mongodb/lib/.+\\.js)$`);
     build.onLoad({ filter: files }, (args) => {
       const file = files.exec(args.path)![1]!;
       let source = readFileSync(args.path, 'utf8');
       for (const d of DEFERRED_REQUIRES) if (d.file === file) source = deferRequire(source, file, d.module);
+      if (file.startsWith('mongodb/lib/')) source = deferDriverRequires(source, args.path);
       return { contents: source, loader: 'js' };
     });
   },
