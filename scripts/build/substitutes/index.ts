@@ -1,10 +1,11 @@
 /**
  * What the binary bundles in place of some of the MongoDB driver's dependencies, and which requires of packages it defers to
  * first use: the driver's of Node built-ins and of its own modules that a store never runs (lazy-driver-modules.ts), and
- * prom-client's of the OpenTelemetry API. The driver loads all of them whenever it is imported, so every start of a MongoDB
- * role (C, F, G, H) paid for them, although a role uses them rarely or never.
- * Measured compiled, role C's exec to first 200: 48 -> 37 ms, and 5 MB less RSS (README, "Performance"). prom-client's CPU
- * metric loaded the API in every role (start-imports.test.ts now fails if a start loads it).
+ * prom-client's of the OpenTelemetry API; and bson's 17 MB serialization buffer, allocated when a document needs it
+ * (bson-buffer.ts). The driver loads all of them whenever it is imported, so every start of a MongoDB role (C, F, G, H)
+ * paid for them, although a role uses them rarely or never. Measured compiled, role C's exec to first 200: 48 -> 37 ms, and
+ * 5 MB less RSS (README, "Performance"). prom-client's CPU metric loaded the API in every role (start-imports.test.ts now
+ * fails if a start loads it).
  *
  * Only the binary is built with this plugin: the sources (`bun src/...`, the tests) and the Node bundle use the packages as
  * published. substitutes.test.ts checks that each substitute behaves as what it replaces, and the build fails when a deferred
@@ -13,6 +14,7 @@
 import type { BunPlugin } from 'bun';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BSON_FILES, lateBsonBuffer } from './bson-buffer';
 import { lazyBinding } from './lazy-binding';
 import { deferDriverRequires } from './lazy-driver-modules';
 
@@ -72,5 +74,6 @@ export const substitutes: BunPlugin = {
       if (file.startsWith('mongodb/lib/')) source = deferDriverRequires(source, args.path);
       return { contents: source, loader: 'js' };
     });
+    build.onLoad({ filter: BSON_FILES }, (args) => ({ contents: lateBsonBuffer(readFileSync(args.path, 'utf8'), args.path), loader: 'js' }));
   },
 };
