@@ -46,21 +46,18 @@ function serializeWithBufferAndIndex(object, finalBuffer, options = {}) {
 /** The first buffer's size: a greeting is about 200 bytes, a batch's command well under this. */
 export const FIRST_BUFFER_BYTES = 1024 * 1024;
 
-const SUBSTITUTE = `const MAXSIZE = 1024 * 1024 * 17;
-let buffer = ByteUtils.allocate(${FIRST_BUFFER_BYTES});
+const SERIALIZE_INTO = 'serializeInto(buffer, object, checkKeys, 0, serializeFunctions, ignoreUndefined, null)';
+
+/** The substitute: the published text with these replaced, each found once in it. */
+const EDITS: [string, string][] = [
+  [
+    'let buffer = ByteUtils.allocate(MAXSIZE);\n',
+    `let buffer = ByteUtils.allocate(${FIRST_BUFFER_BYTES});
 let publishedSize = MAXSIZE;
-function setInternalBufferSize(size) {
-    if (publishedSize < size) {
-        publishedSize = size;
-    }
-    if (buffer.length < size) {
-        buffer = ByteUtils.allocate(size);
-    }
-}
 function serializeFits(object, checkKeys, serializeFunctions, ignoreUndefined) {
     let end;
     try {
-        end = serializeInto(buffer, object, checkKeys, 0, serializeFunctions, ignoreUndefined, null);
+        end = ${SERIALIZE_INTO};
     } catch (err) {
         if (err instanceof RangeError) return -1;
         throw err;
@@ -76,24 +73,29 @@ function serializeAtLeast(size, object, checkKeys, serializeFunctions, ignoreUnd
         if (end >= 0) return end;
         buffer = ByteUtils.allocate(publishedSize);
     }
-    return serializeInto(buffer, object, checkKeys, 0, serializeFunctions, ignoreUndefined, null);
+    return ${SERIALIZE_INTO};
 }
-function serialize(object, options = {}) {
-    const checkKeys = typeof options.checkKeys === 'boolean' ? options.checkKeys : false;
-    const serializeFunctions = typeof options.serializeFunctions === 'boolean' ? options.serializeFunctions : false;
-    const ignoreUndefined = typeof options.ignoreUndefined === 'boolean' ? options.ignoreUndefined : true;
-    const minInternalBufferSize = typeof options.minInternalBufferSize === 'number' ? options.minInternalBufferSize : MAXSIZE;
-    const serializationIndex = serializeAtLeast(minInternalBufferSize, object, checkKeys, serializeFunctions, ignoreUndefined);
-    const finishedBuffer = ByteUtils.allocateUnsafe(serializationIndex);
-    finishedBuffer.set(buffer.subarray(0, serializationIndex), 0);
-    return finishedBuffer;
-}
-function serializeWithBufferAndIndex(object, finalBuffer, options = {}) {
-    const checkKeys = typeof options.checkKeys === 'boolean' ? options.checkKeys : false;
-    const serializeFunctions = typeof options.serializeFunctions === 'boolean' ? options.serializeFunctions : false;
-    const ignoreUndefined = typeof options.ignoreUndefined === 'boolean' ? options.ignoreUndefined : true;
-    const startIndex = typeof options.index === 'number' ? options.index : 0;
-    const serializationIndex = serializeAtLeast(MAXSIZE, object, checkKeys, serializeFunctions, ignoreUndefined);`;
+`,
+  ],
+  ['function setInternalBufferSize(size) {\n', 'function setInternalBufferSize(size) {\n    if (publishedSize < size) {\n        publishedSize = size;\n    }\n'],
+  [
+    `    if (buffer.length < minInternalBufferSize) {
+        buffer = ByteUtils.allocate(minInternalBufferSize);
+    }
+    const serializationIndex = ${SERIALIZE_INTO};`,
+    '    const serializationIndex = serializeAtLeast(minInternalBufferSize, object, checkKeys, serializeFunctions, ignoreUndefined);',
+  ],
+  [
+    `options.index : 0;
+    const serializationIndex = ${SERIALIZE_INTO};`,
+    'options.index : 0;\n    const serializationIndex = serializeAtLeast(MAXSIZE, object, checkKeys, serializeFunctions, ignoreUndefined);',
+  ],
+];
+
+const SUBSTITUTE = EDITS.reduce((text, [from, to]) => {
+  if (text.split(from).length !== 2) throw new Error(`bson-buffer.ts: an edit's text is not in the published text once: ${JSON.stringify(from.slice(0, 60))}`);
+  return text.replace(from, () => to);
+}, PUBLISHED);
 
 /** bson's builds that hold the buffer. */
 export const BSON_FILES = /node_modules\/bson\/lib\/bson\.(cjs|node\.mjs)$/;
