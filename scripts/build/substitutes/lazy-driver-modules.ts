@@ -2,7 +2,7 @@
  * The MongoDB driver's own modules that a role's store never runs, loaded on first use instead of at import. The driver's
  * index re-exports its whole API, and its classes require every module a method might need, so importing it evaluated
  * about 130 modules of which a store (connect, index builds, inserts, duplicates, an unreachable server, close) runs about 50.
- * Measured compiled, role C's exec to first 200 with MONGO_CONN set: 43.2 -> 39.9 ms (README, "Performance").
+ * Measured compiled, role C's exec to first 200 with MONGO_CONN set: 42.2 -> 39.5 ms (README, "Performance").
  *
  * The list is what a MongoStore loaded with every require of the driver made lazy (lazy-driver-modules.test.ts runs the
  * store's paths against a real server and fails if one of these loads). A module that some rarer path needs (a login with
@@ -116,14 +116,16 @@ const DRIVER_REQUIRE = /^(const|var) (\w+) = require\("(\.\.?\/[^"]+)"\);$/gm;
 
 /**
  * `file`'s requires of the listed modules made lazy. A lazy binding answers property reads only (a Proxy with a `get`
- * trap), so a binding used any other way (spread, `in`, passed as a value) fails the build, naming the file and the use.
+ * trap), so a binding used any other way (spread, `in`, passed as a value, a property assigned) fails the build, naming the
+ * file and the use.
  */
 export function deferDriverRequires(source: string, file: string, lazy: ReadonlySet<string> = LAZY_SET): string {
   return source.replace(DRIVER_REQUIRE, (statement, keyword: 'const' | 'var', name: string, specifier: string) => {
     if (!lazy.has(driverModuleOf(file, specifier))) return statement;
-    const uses = source.matchAll(new RegExp(`\\b${name}\\b(.?)`, 'g'));
+    // A read is `name.key` not followed by an assignment: the Proxy has no `set` trap, so a write would miss the module.
+    const uses = source.matchAll(new RegExp(`\\b${name}\\b(?:(\\.[\\w$]+\\s*(?:[-+*/%&|^]|\\*\\*|<<|>>>?|&&|\\|\\||\\?\\?)?=(?!=))|(.?))`, 'g'));
     for (const use of uses) {
-      if (use.index === source.indexOf(statement) + keyword.length + 1 || use[1] === '.') continue;
+      if (use.index === source.indexOf(statement) + keyword.length + 1 || use[2] === '.') continue;
       const around = source.slice(Math.max(0, use.index - 20), use.index + name.length + 20);
       throw new Error(
         `${relative(DRIVER_LIB, file)}: \`${name}\` (require("${specifier}")) is used other than by reading a property (${JSON.stringify(around)}), ` +
