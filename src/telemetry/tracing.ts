@@ -11,9 +11,9 @@
  *
  * Spans go to Zipkin (v2 JSON), to an OTLP/HTTP receiver (protobuf), or to both (each gets every span: a migration from one
  * collector to the other runs both for a while). The OpenTelemetry API, the SDK, its exporters and the context manager
- * (role-tracing.ts, tracing-sdk.ts) are loaded only by a role that traces: a role with tracing off never loads them (about 10 ms
- * and 15 MB of its start-up; the API alone, measured in the role, 1.7-1.9 ms). So this file imports only the API's types, and spells out the few
- * values the decorators need (span kinds, the error status), which the specification fixes.
+ * (role-tracing.ts, tracing-sdk.ts) are loaded only by a role that traces: a role with tracing off never loads them (about
+ * 10 ms and 15 MB of its start-up; the API alone, measured in the role, 1.7-1.9 ms). So this file imports only the API's
+ * types, and spells out the few values the decorators need (span kinds, the error status), which the specification fixes.
  */
 import type { Attributes, Context, Span, SpanKind, SpanStatusCode, Tracer } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -79,7 +79,7 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-/** OpenTelemetry's span kinds the decorators make, as the specification numbers them (tracing.test.ts checks them against the API). */
+/** OpenTelemetry's span kinds the decorators make, as the specification numbers them (tracing.test.ts holds them to the API's). */
 export const SPAN_KIND = { SERVER: 1 as SpanKind, CLIENT: 2 as SpanKind, PRODUCER: 3 as SpanKind, CONSUMER: 4 as SpanKind };
 const STATUS_ERROR = 2 as SpanStatusCode;
 

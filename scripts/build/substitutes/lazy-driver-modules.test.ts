@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { scratchDir } from '../../../bench/compile';
 import { describeWithBackends, freePort } from '../../../test/support/backends';
 import { BUNDLE } from '../binary';
-import { deferDriverRequires, DRIVER_LIB, driverModuleOf, LAZY_DRIVER_MODULES } from './lazy-driver-modules';
+import { deferDriverRequires, DRIVER_LIB, DRIVER_REQUIRE, driverModuleOf, LAZY_DRIVER_MODULES } from './lazy-driver-modules';
 
 const ROOT = join(import.meta.dir, '..', '..', '..');
 const driverFiles = (readdirSync(DRIVER_LIB, { recursive: true }) as string[]).filter((f) => f.endsWith('.js')).map((f) => join(DRIVER_LIB, f));
@@ -46,7 +46,7 @@ describe('the rewrite of a driver file', () => {
     for (const path of driverFiles) {
       const source = readFileSync(path, 'utf8');
       expect(() => deferDriverRequires(source, path)).not.toThrow();
-      for (const [, , specifier] of source.matchAll(/^(?:const|var) (\w+) = require\("(\.\.?\/[^"]+)"\);$/gm)) required.add(driverModuleOf(path, specifier!));
+      for (const [, , , specifier] of source.matchAll(DRIVER_REQUIRE)) required.add(driverModuleOf(path, specifier!));
     }
     const files = new Set(driverFiles.map((p) => relative(DRIVER_LIB, p).replace(/\.js$/, '')));
     expect(LAZY_DRIVER_MODULES.filter((m) => !files.has(m))).toEqual([]);

@@ -112,7 +112,7 @@ export function driverModuleOf(file: string, specifier: string): string {
 }
 
 /** A require of a driver module: `const` in the driver's modules, `var` in its index's re-exports. */
-const DRIVER_REQUIRE = /^(const|var) (\w+) = require\("(\.\.?\/[^"]+)"\);$/gm;
+export const DRIVER_REQUIRE = /^(const|var) (\w+) = require\("(\.\.?\/[^"]+)"\);$/gm;
 
 /**
  * `file`'s requires of the listed modules made lazy. A lazy binding answers property reads only (a Proxy with a `get`
@@ -122,10 +122,11 @@ const DRIVER_REQUIRE = /^(const|var) (\w+) = require\("(\.\.?\/[^"]+)"\);$/gm;
 export function deferDriverRequires(source: string, file: string, lazy: ReadonlySet<string> = LAZY_SET): string {
   return source.replace(DRIVER_REQUIRE, (statement, keyword: 'const' | 'var', name: string, specifier: string) => {
     if (!lazy.has(driverModuleOf(file, specifier))) return statement;
+    const declared = source.indexOf(statement) + keyword.length + 1;
     // A read is `name.key` not followed by an assignment: the Proxy has no `set` trap, so a write would miss the module.
     const uses = source.matchAll(new RegExp(`\\b${name}\\b(?:(\\.[\\w$]+\\s*(?:[-+*/%&|^]|\\*\\*|<<|>>>?|&&|\\|\\||\\?\\?)?=(?!=))|(.?))`, 'g'));
     for (const use of uses) {
-      if (use.index === source.indexOf(statement) + keyword.length + 1 || use[2] === '.') continue;
+      if (use.index === declared || use[2] === '.') continue;
       const around = source.slice(Math.max(0, use.index - 20), use.index + name.length + 20);
       throw new Error(
         `${relative(DRIVER_LIB, file)}: \`${name}\` (require("${specifier}")) is used other than by reading a property (${JSON.stringify(around)}), ` +
