@@ -1,10 +1,12 @@
 /**
  * What the binary links and loads at start, as build:binary bundles it (binary.ts's BUNDLE: ESM, split, its export conditions):
  *
- * - startImports: the Node built-ins the entry chunk imports statically. Bun links and evaluates them at every start, whether
- *   or not the code that uses them ever runs (node:http with node:https cost about 3 ms of a role's start here), so the Node
- *   bundle's server and client, the trace exporters, the drivers and gRPC are reached through import() and, with
- *   --splitting, live in chunks loaded on first use.
+ * - startImports: the Node built-ins a start loads: those the chunks it loads import statically, and those a CommonJS module
+ *   of them requires in its body. Bun links and evaluates them at every start, whether or not the code that uses them ever
+ *   runs (node:http with node:https cost about 3 ms of a role's start here, node:fs and node:util about 1 ms each), so the
+ *   Node bundle's server and client, the trace exporters, the drivers and gRPC are reached through import() and, with
+ *   --splitting, live in chunks loaded on first use; the binary's build defers prom-client's requires of node:fs and
+ *   node:util to first use (substitutes/index.ts).
  * - commonJsBuilds: the packages bundled from their CommonJS build although they ship an ESM one. One `require` of such a
  *   package anywhere made Bun's bundler link every import of it to the CommonJS build, read through a property getter at each
  *   use: for @opentelemetry/api (required by prom-client's CPU metric and OpenTelemetry's own CommonJS files) that getter was
@@ -21,8 +23,12 @@ import { BUNDLE } from './binary';
 
 const ROOT = join(import.meta.dir, '..', '..');
 
-/** Built-ins a role without tracing, drivers or gRPC has no use for: network servers and clients, streams, compression. */
-export const DEFERRED_BUILTINS = ['http', 'https', 'http2', 'net', 'tls', 'dgram', 'stream', 'zlib', 'cluster', 'child_process', 'worker_threads'];
+/**
+ * Built-ins a role without tracing, drivers or gRPC has no use for at start: network servers and clients, streams,
+ * compression; files and util's formatting, which it needs only to read a config file, to read /proc for a scrape or to
+ * word an error.
+ */
+export const DEFERRED_BUILTINS = ['http', 'https', 'http2', 'net', 'tls', 'dgram', 'stream', 'zlib', 'cluster', 'child_process', 'worker_threads', 'fs', 'fs/promises', 'util'];
 
 const builtins = new Set(builtinModules);
 
@@ -32,14 +38,19 @@ async function bundle(entry: string) {
   return built.outputs;
 }
 
-/** The built-in modules `entry`'s chunk imports statically, without node:. */
+/**
+ * The built-in modules a start of `entry` loads, without node:: imported by a chunk loaded at start, or required at the top
+ * of a CommonJS module's body there (`  var x = __require("fs");` in the bundler's wrapper, which runs when the module is
+ * first required; a require inside a function, or the build's deferred binding, does not count).
+ */
 export async function startImports(entry: string): Promise<string[]> {
-  const chunk = (await bundle(entry)).find((o) => o.kind === 'entry-point');
-  if (!chunk) throw new Error(`bundling ${entry} produced no entry chunk`);
   const found = new Set<string>();
-  for (const [, specifier] of (await chunk.text()).matchAll(/^import\s(?:[^'"]*?\sfrom\s)?["']([^"']+)["'];?$/gm)) {
-    const name = specifier!.replace(/^node:/, '');
-    if (builtins.has(name) || specifier!.startsWith('node:')) found.add(name);
+  for (const text of (await startChunks(entry)).values()) {
+    const statics = [...text.matchAll(/^import\s(?:[^'"]*?\sfrom\s)?["']([^"']+)["'];?$/gm)].map((m) => m[1]!);
+    for (const specifier of [...statics, ...commonJsBodyRequires(text)]) {
+      const name = specifier!.replace(/^node:/, '');
+      if (builtins.has(name) || specifier!.startsWith('node:')) found.add(name);
+    }
   }
   return [...found].sort();
 }
@@ -55,18 +66,39 @@ export const DEFERRED_PACKAGES = ['@opentelemetry/api', '@opentelemetry/sdk-trac
  * inside a function, nor through import().
  */
 export async function startPackages(entry: string): Promise<string[]> {
-  const outputs = await bundle(entry);
-  const texts = new Map(await Promise.all(outputs.map(async (o) => [basename(o.path), await o.text()] as const)));
-  const first = basename(outputs.find((o) => o.kind === 'entry-point')!.path);
-  const loaded = new Set([first]);
-  for (const pending = [first]; pending.length > 0; ) {
-    for (const [, chunk] of texts.get(pending.pop()!)!.matchAll(/^(?:import\s(?:[^'"]*?\sfrom\s)?|\s*var \w+ = import\.meta\.require\()["']\.\/([^"']+)["']\)?;?$/gm)) {
-      if (texts.has(chunk!) && !loaded.has(chunk!)) loaded.add(chunk!), pending.push(chunk!);
+  const packages = new Set<string>();
+  for (const text of (await startChunks(entry)).values()) for (const [, name] of text.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(name!);
+  return [...packages].sort();
+}
+
+/** The modules the CommonJS wrappers of a chunk (`var require_x = __commonJS((exports, module) => {` ... `});`) require in their body. */
+function commonJsBodyRequires(text: string): string[] {
+  const found: string[] = [];
+  let inWrapper = false;
+  for (const line of text.split('\n')) {
+    if (/^var \w+ = __commonJS\(/.test(line)) inWrapper = true;
+    else if (line === '});') inWrapper = false;
+    else if (inWrapper) {
+      const eager = /^ {2}(?:var|let|const) (?:\w+|\{[^}]*\}) = __require\("([^"]+)"\)(?:\.\w+)?;$/.exec(line);
+      if (eager) found.push(eager[1]!);
     }
   }
-  const packages = new Set<string>();
-  for (const chunk of loaded) for (const [, name] of texts.get(chunk)!.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(name!);
-  return [...packages].sort();
+  return found;
+}
+
+/** The text of each chunk a start loads, by file name (see startPackages). */
+async function startChunks(entry: string): Promise<Map<string, string>> {
+  const outputs = await bundle(entry);
+  const texts = new Map(await Promise.all(outputs.map(async (o) => [basename(o.path), await o.text()] as const)));
+  const first = outputs.find((o) => o.kind === 'entry-point');
+  if (!first) throw new Error(`bundling ${entry} produced no entry chunk`);
+  const loaded = new Map([[basename(first.path), texts.get(basename(first.path))!]]);
+  for (const pending = [...loaded.keys()]; pending.length > 0; ) {
+    for (const [, chunk] of texts.get(pending.pop()!)!.matchAll(/^(?:import\s(?:[^'"]*?\sfrom\s)?|\s*var \w+ = import\.meta\.require\()["']\.\/([^"']+)["']\)?;?$/gm)) {
+      if (texts.has(chunk!) && !loaded.has(chunk!)) loaded.set(chunk!, texts.get(chunk!)!), pending.push(chunk!);
+    }
+  }
+  return loaded;
 }
 
 /**

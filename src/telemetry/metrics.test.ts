@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
 import { parseSamples, total } from '../../test/observability/prom-text';
 import { roleUnderTest } from '../../test/support/role-under-test';
 import { createMetrics, runtimeInfo } from './metrics';
@@ -60,5 +61,15 @@ describe('metrics', () => {
     for (const name of ['process_cpu_seconds_total', 'process_start_time_seconds', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_version_info'])
       expect(names).toContain(name);
     for (const name of [...names]) expect(name).not.toMatch(/^nodejs_(gc_|heap_space_|active_)/);
+  });
+
+  test('process_max_fds is the soft limit of /proc/self/limits from the first scrape and the JSON read on, registered once', async () => {
+    const limit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
+    const maxFds = (samples: { name: string; value: number }[]) => samples.filter((s) => s.name === 'process_max_fds').map((s) => s.value);
+    const metrics = createMetrics({ role: 'b', app: 'service-b', version: 'v1' });
+    expect(maxFds(await scrape(metrics))).toEqual([limit]);
+    expect(maxFds(await scrape(metrics))).toEqual([limit]);
+    const json = await createMetrics({ role: 'b', app: 'service-b', version: 'v1' }).registry.getMetricsAsJSON();
+    expect(json.filter((m) => m.name === 'process_max_fds').map((m) => m.values.map((v) => v.value))).toEqual([[limit]]);
   });
 });

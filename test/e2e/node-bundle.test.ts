@@ -1,6 +1,10 @@
 /** The Node bundle as eight processes under the machine's Node: the same answers as the compiled binary. */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
+import { scratchDir } from '../../bench/compile';
 import { loadConfig } from '../../src/config/settings';
 import { ProcessPlatform } from '../../src/platform/processes';
 import { nodeBundle } from '../../scripts/artifacts';
@@ -21,6 +25,24 @@ test('A answers the seven greetings in order', async () => {
   const { status, body } = await askA();
   expect(status).toBe(200);
   expect(body.map((g) => g.service)).toEqual(['Service D', 'Service G', 'Service H', 'Service E', 'Service B', 'Service C', 'Service A']);
+});
+
+test('under Node, CONFIG_PATH is read: a file that is not there, or not JSON, stops the start with 78 and names it', () => {
+  const scratch = scratchDir();
+  try {
+    const broken = join(scratch.path, 'broken.json');
+    writeFileSync(broken, '{"services": ');
+    const start = (path: string) => {
+      const r = spawnSync('node', [nodeBundle()], { env: { ...process.env, ROLE: 'b', PORT: '18399', CONFIG_PATH: path }, encoding: 'utf8', timeout: 20_000 });
+      return { status: r.status, stderr: r.stderr };
+    };
+    expect(start(join(scratch.path, 'missing.json'))).toEqual({ status: 78, stderr: expect.stringMatching(/missing\.json.*cannot read: ENOENT/) });
+    const notJson = start(broken);
+    expect(notJson).toEqual({ status: 78, stderr: expect.stringContaining('broken.json') });
+    expect(notJson.stderr).not.toContain('cannot read');
+  } finally {
+    scratch.dispose();
+  }
 });
 
 /** One raw HTTP/1.1 request (a client could send any Host), and the status line and body of the answer. */

@@ -17,9 +17,29 @@ describe('what the binary loads at start', () => {
     expect(BUNDLE.splitting).toBe(true);
   });
 
-  test('the service imports none of the deferred built-ins statically', async () => {
+  test('a start of the service loads none of the deferred built-ins, node:fs and node:util included', async () => {
     const eager = await startImports(SERVICE);
+    expect(DEFERRED_BUILTINS).toEqual(expect.arrayContaining(['fs', 'util', 'http']));
     expect(eager.filter((name) => DEFERRED_BUILTINS.includes(name))).toEqual([]);
+  });
+
+  test('a built-in that a CommonJS module of a start chunk requires in its body is found, one required in a function is not', async () => {
+    const scratch = scratchDir();
+    try {
+      writeFileSync(join(scratch.path, 'eager.cjs'), `const util = require('util');\nmodule.exports = (v) => util.format(v);\n`);
+      writeFileSync(join(scratch.path, 'deferred.cjs'), `module.exports = (v) => require('util').format(v);\n`);
+      writeFileSync(join(scratch.path, 'own.ts'), `export function gunzip(b: Uint8Array) {\n  const zlib = require('zlib');\n  return zlib.gunzipSync(b);\n}\n`);
+      const entry = (name: string, body: string) => (writeFileSync(join(scratch.path, name), body), join(scratch.path, name));
+      expect(await startImports(entry('e1.ts', `import f from './eager.cjs';\nexport const e = [f];\n`))).toEqual(['util']);
+      expect(await startImports(entry('e2.ts', `import f from './deferred.cjs';\nimport { gunzip } from './own';\nexport const e = [f, gunzip];\n`))).toEqual([]);
+      // prom-client's index as the build bundles it: its Pushgateway's requires are found, the requires of node:util and
+      // node:fs that the build defers (substitutes/index.ts) are not.
+      const promClient = await startImports(entry('e3.ts', `import { Counter } from 'prom-client';\nexport const e = [Counter];\n`));
+      expect(promClient).toEqual(expect.arrayContaining(['http', 'zlib']));
+      expect(promClient.filter((name) => name === 'util' || name === 'fs')).toEqual([]);
+    } finally {
+      scratch.dispose();
+    }
   });
 
   test('a static import of node:http is found, one through import() is not', async () => {

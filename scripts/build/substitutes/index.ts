@@ -1,11 +1,11 @@
 /**
  * What the binary bundles in place of some of the MongoDB driver's dependencies, and which requires of packages it defers to
  * first use: the driver's of Node built-ins and of its own modules that a store never runs (lazy-driver-modules.ts), and
- * prom-client's of the OpenTelemetry API; and bson's 17 MB serialization buffer, allocated when a document needs it
+ * prom-client's of the OpenTelemetry API, node:util and node:fs; and bson's 17 MB serialization buffer, allocated when a document needs it
  * (bson-buffer.ts). The driver loads all of them whenever it is imported, so every start of a MongoDB role (C, F, G, H)
  * paid for them, although a role uses them rarely or never. Measured compiled, role C's exec to first 200: 48 -> 37 ms, and
- * 5 MB less RSS (README, "Performance"). prom-client's CPU metric loaded the API in every role (start-imports.test.ts now
- * fails if a start loads it).
+ * 5 MB less RSS (README, "Performance"). prom-client's CPU metric loaded the API in every role, and its metric classes
+ * node:util and its /proc sets node:fs (start-imports.test.ts now fails if a start loads any of them).
  *
  * Only the binary is built with this plugin: the sources (`bun src/...`, the tests) and the Node bundle use the packages as
  * published. substitutes.test.ts checks that each substitute behaves as what it replaces, and the build fails when a deferred
@@ -28,7 +28,7 @@ export const SUBSTITUTES: Record<string, string> = {
 
 /**
  * `const <name> = require("<module>");` statements of package files, each made a getter that loads the module when first
- * read: built-ins of the driver, and one package.
+ * read: built-ins of the driver and of prom-client, and one package.
  */
 export const DEFERRED_REQUIRES: { file: string; module: string }[] = [
   // An HTTP GET for cloud credentials (OIDC on Azure and GCP, AWS): node:http is about 2 ms of a start.
@@ -39,6 +39,10 @@ export const DEFERRED_REQUIRES: { file: string; module: string }[] = [
   // prom-client's CPU counters read the OpenTelemetry API only for exemplars, which the roles do not enable on them; eagerly,
   // this one require loaded the API in every role, tracing off included (1.7-1.9 ms of each start).
   { file: 'prom-client/lib/metrics/processCpuTotal.js', module: '@opentelemetry/api' },
+  // util words a refused value (util.format, util.inspect): about 1 ms of every start, for an error no role makes.
+  ...['counter', 'gauge', 'histogram', 'summary', 'validation'].map((m) => ({ file: `prom-client/lib/${m}.js`, module: 'util' })),
+  // fs reads /proc at a scrape (process_max_fds at registration, which src/telemetry/prom.ts moves to the first scrape).
+  ...['osMemoryHeapLinux', 'processOpenFileDescriptors', 'processMaxFileDescriptors'].map((m) => ({ file: `prom-client/lib/metrics/${m}.js`, module: 'fs' })),
 ];
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

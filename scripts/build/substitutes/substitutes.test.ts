@@ -27,7 +27,24 @@ interface Bundled {
   compress(options: { zlibCompressionLevel: number; agreedCompressor: 'zlib' }, data: Buffer): Promise<Buffer>;
   decompress(compressor: number, data: Buffer): Promise<Buffer>;
   getZstdLibrary(): object;
+  prom: PromModules;
 }
+
+/** The prom-client modules whose requires of node:util and node:fs the build defers, as the roles load them (src/telemetry/prom.ts). */
+interface PromModules {
+  Counter: typeof import('prom-client').Counter;
+  Gauge: typeof import('prom-client').Gauge;
+  Histogram: typeof import('prom-client').Histogram;
+  Summary: typeof import('prom-client').Summary;
+  Registry: typeof import('prom-client').Registry;
+  sets: ((registry: import('prom-client').Registry) => void)[];
+}
+const PROM_SETS = ['osMemoryHeap', 'processOpenFileDescriptors', 'processMaxFileDescriptors'];
+const promModulesSource = [
+  ...['counter', 'gauge', 'histogram', 'summary', 'registry'].map((m) => `import ${m} from 'prom-client/lib/${m}.js';`),
+  ...PROM_SETS.map((m) => `import ${m} from 'prom-client/lib/metrics/${m}.js';`),
+  `export const prom = { Counter: counter, Gauge: gauge, Histogram: histogram, Summary: summary, Registry: registry, sets: [${PROM_SETS.join(', ')}] };`,
+].join('\n');
 
 const scratch = scratchDir();
 let bundled: Bundled;
@@ -49,6 +66,7 @@ beforeAll(async () => {
       "export { get } from 'mongodb/lib/utils';",
       "export { compress, decompress } from 'mongodb/lib/cmap/wire_protocol/compression';",
       "export { getZstdLibrary } from 'mongodb/lib/deps';",
+      promModulesSource,
     ].join('\n'),
   );
   const built = await Bun.build({ ...BUNDLE, entrypoints: [entry], outdir: join(scratch.path, 'out') });
@@ -62,6 +80,72 @@ beforeAll(async () => {
 afterAll(() => {
   zlib.gunzipSync = realGunzip;
   scratch.dispose();
+});
+
+describe("prom-client's node:util and node:fs, loaded on first use", () => {
+  const published: PromModules = {
+    Counter: require('prom-client/lib/counter.js'),
+    Gauge: require('prom-client/lib/gauge.js'),
+    Histogram: require('prom-client/lib/histogram.js'),
+    Summary: require('prom-client/lib/summary.js'),
+    Registry: require('prom-client/lib/registry.js'),
+    sets: PROM_SETS.map((m) => require(`prom-client/lib/metrics/${m}.js`)),
+  };
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+      return 'accepted';
+    } catch (err) {
+      return `${(err as Error).name}: ${(err as Error).message}`;
+    }
+  };
+  /** Each misuse that prom-client words with util.format or util.inspect. */
+  const misuses = ({ Counter, Gauge, Histogram, Summary, Registry }: PromModules) => {
+    const registers = [new Registry()];
+    const counter = new Counter({ name: 'c', help: 'h', labelNames: ['a'], registers });
+    const gauge = new Gauge({ name: 'g', help: 'h', registers });
+    const histogram = new Histogram({ name: 'h', help: 'h', registers });
+    const summary = new Summary({ name: 's', help: 'h', registers });
+    return [
+      refusal(() => counter.inc({ a: 'x' }, 'one' as unknown as number)),
+      refusal(() => counter.inc({ b: 'x' } as never)),
+      refusal(() => gauge.set('two' as unknown as number)),
+      refusal(() => gauge.inc({}, 'x' as unknown as number)),
+      refusal(() => histogram.observe(Number.NaN)),
+      refusal(() => histogram.observe({ v: 1 } as never, 1)),
+      refusal(() => summary.observe(Number.POSITIVE_INFINITY)),
+    ];
+  };
+
+  test('every misuse is refused in the same words as by the published modules', () => {
+    const words = misuses(published);
+    expect(words.filter((w) => w === 'accepted')).toEqual([]);
+    expect(words).toContain(`Error: Added label "b" is not included in initial labelset: [ 'a' ]`);
+    expect(misuses(bundled.prom)).toEqual(words);
+  });
+
+  test('the /proc sets report the same series as the published ones, their values read through the deferred node:fs', async () => {
+    const series = async ({ Registry, sets }: PromModules) => {
+      const registry = new Registry();
+      for (const set of sets) set(registry);
+      return (await registry.getMetricsAsJSON()).map((m) => ({ name: m.name, values: m.values.length, positive: m.values.every((v) => v.value > 0) }));
+    };
+    const expected = await series(published);
+    expect(expected.map((s) => s.name)).toEqual(expect.arrayContaining(['process_resident_memory_bytes', 'process_open_fds', 'process_max_fds']));
+    expect(await series(bundled.prom)).toEqual(expected);
+  });
+
+  test("prom-client's modules in the bundle require node:util and node:fs only inside the deferred getter", () => {
+    const promCode = bundleText
+      .split(/^(?=\/\/ node_modules\/)/m)
+      .filter((section) => section.startsWith('// node_modules/prom-client/'))
+      .join('\n');
+    for (const builtin of ['util', 'fs']) {
+      const requires = promCode.split(`__require("${builtin}")`).length - 1;
+      const deferred = promCode.split(`get: (_target, key) => __require("${builtin}")[key]`).length - 1;
+      expect({ builtin, requires, deferred }).toEqual({ builtin, requires: deferred, deferred: builtin === 'util' ? 5 : 3 });
+    }
+  });
 });
 
 describe('@mongodb-js/saslprep, loaded on its first call', () => {
