@@ -1,11 +1,12 @@
 /**
  * What the binary bundles in place of some of the MongoDB driver's dependencies, and which requires of packages it defers to
  * first use: the driver's of Node built-ins and of its own modules that a store never runs (lazy-driver-modules.ts), and
- * prom-client's of the OpenTelemetry API, node:util and node:fs; and bson's 17 MB serialization buffer, allocated when a document needs it
- * (bson-buffer.ts). The driver loads all of them whenever it is imported, so every start of a MongoDB role (C, F, G, H)
- * paid for them, although a role uses them rarely or never. Measured compiled, role C's exec to first 200: 48 -> 37 ms, and
- * 5 MB less RSS (README, "Performance"). prom-client's CPU metric loaded the API in every role, and its metric classes
- * node:util and its /proc sets node:fs (start-imports.test.ts now fails if a start loads any of them).
+ * prom-client's of the OpenTelemetry API, node:util and node:fs; bson's 17 MB serialization buffer, allocated when a
+ * document needs it (bson-buffer.ts); and the driver's log streams, looked up when it first logs (driver-log-streams.ts).
+ * The driver loads all of them whenever it is imported, so every start of a MongoDB role (C, F, G, H) paid for them,
+ * although a role uses them rarely or never. Measured compiled, role C's exec to first 200: 48 -> 37 ms, and 5 MB less RSS
+ * (README, "Performance"). prom-client's CPU metric loaded the API in every role, and its metric classes node:util and its
+ * /proc sets node:fs (start-imports.test.ts now fails if a start loads any of them).
  *
  * Only the binary is built with this plugin: the sources (`bun src/...`, the tests) and the Node bundle use the packages as
  * published. substitutes.test.ts checks that each substitute behaves as what it replaces, and the build fails when a deferred
@@ -15,6 +16,7 @@ import type { BunPlugin } from 'bun';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BSON_FILES, lateBsonBuffer } from './bson-buffer';
+import { DRIVER_LOGGER_FILE, lateLogStreams } from './driver-log-streams';
 import { lazyBinding } from './lazy-binding';
 import { deferDriverRequires } from './lazy-driver-modules';
 
@@ -36,6 +38,10 @@ export const DEFERRED_REQUIRES: { file: string; module: string }[] = [
   // Wire compression, used only with compressors=zlib or zstd in the connection string.
   { file: 'mongodb/lib/cmap/wire_protocol/compression.js', module: 'zlib' },
   { file: 'mongodb/lib/deps.js', module: 'zlib' },
+  // util words the driver's own log lines (MONGODB_LOG_*), DNS resolves a mongodb+srv:// string: once node:net is loaded,
+  // 0.2-0.5 and 0.1-0.2 ms of a MongoDB role's start (compiled). node:fs stays: the handshake looks for /.dockerenv.
+  { file: 'mongodb/lib/mongo_logger.js', module: 'util' },
+  { file: 'mongodb/lib/connection_string.js', module: 'dns' },
   // prom-client's CPU counters read the OpenTelemetry API only for exemplars, which the roles do not enable on them; eagerly,
   // this one require loaded the API in every role, tracing off included (1.7-1.9 ms of each start).
   { file: 'prom-client/lib/metrics/processCpuTotal.js', module: '@opentelemetry/api' },
@@ -76,6 +82,7 @@ export const substitutes: BunPlugin = {
       let source = readFileSync(args.path, 'utf8');
       for (const d of DEFERRED_REQUIRES) if (d.file === file) source = deferRequire(source, file, d.module);
       if (file.startsWith('mongodb/lib/')) source = deferDriverRequires(source, args.path);
+      if (file === DRIVER_LOGGER_FILE) source = lateLogStreams(source, args.path);
       return { contents: source, loader: 'js' };
     });
     build.onLoad({ filter: BSON_FILES }, (args) => ({ contents: lateBsonBuffer(readFileSync(args.path, 'utf8'), args.path), loader: 'js' }));

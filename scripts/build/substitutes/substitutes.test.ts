@@ -3,14 +3,16 @@
  * is compared with the packages as published, which this test process loads as the sources do.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import realSaslprep from '@mongodb-js/saslprep';
 import type { MongoOptions } from 'mongodb';
 import { scratchDir } from '../../../bench/compile';
 import { BUNDLE } from '../binary';
-import { deferRequire } from './index';
+import { DEFERRED_REQUIRES, deferRequire } from './index';
+import { lateLogStreams } from './driver-log-streams';
+import { LAZY_DRIVER_MODULES } from './lazy-driver-modules';
 
 // Required as the driver requires them (the connection-string package's ESM wrapper, under Bun, does not pass the class on);
 // the driver's own modules have no declarations of their own.
@@ -27,6 +29,8 @@ interface Bundled {
   compress(options: { zlibCompressionLevel: number; agreedCompressor: 'zlib' }, data: Buffer): Promise<Buffer>;
   decompress(compressor: number, data: Buffer): Promise<Buffer>;
   getZstdLibrary(): object;
+  createStdioLogger(stream: { write(line: string, encoding: string, done: (error?: Error) => void): void }): { write(log: object): Promise<unknown> };
+  MongoLogger: { resolveOptions(env: Record<string, string | undefined>, client: Record<string, unknown>): { logDestination: { write(log: object): Promise<unknown> }; logDestinationIsStdErr: boolean } };
   prom: PromModules;
 }
 
@@ -66,6 +70,7 @@ beforeAll(async () => {
       "export { get } from 'mongodb/lib/utils';",
       "export { compress, decompress } from 'mongodb/lib/cmap/wire_protocol/compression';",
       "export { getZstdLibrary } from 'mongodb/lib/deps';",
+      "export { createStdioLogger, MongoLogger } from 'mongodb/lib/mongo_logger';",
       promModulesSource,
     ].join('\n'),
   );
@@ -278,20 +283,35 @@ describe("whatwg-url is the runtime's URL", () => {
 });
 
 describe("the driver's rarely used built-ins, loaded on first use", () => {
-  test("the driver's modules in the bundle require node:http and node:zlib only inside the deferred getter", () => {
-    // The bundle marks each module's start with a `// node_modules/<path>` comment.
+  test("the driver's modules a store loads require node:http, zlib, util and dns only inside the deferred getter", () => {
+    // The bundle marks each module's start with a `// node_modules/<path>` comment; the modules that themselves load on
+    // first use (lazy-driver-modules.ts: the OIDC token file's reader among them) may require what they like.
+    const lazy = new Set(LAZY_DRIVER_MODULES.map((m) => `// node_modules/mongodb/lib/${m}.js`));
     const driverCode = bundleText
       .split(/^(?=\/\/ node_modules\/)/m)
-      .filter((section) => section.startsWith('// node_modules/mongodb/'))
+      .filter((section) => section.startsWith('// node_modules/mongodb/') && !lazy.has(section.slice(0, section.indexOf('\n'))))
       .join('\n');
-    for (const builtin of ['http', 'zlib']) {
+    for (const builtin of ['http', 'zlib', 'util', 'dns']) {
       const requires = driverCode.split(`__require("${builtin}")`).length - 1;
       const deferred = driverCode.split(`get: (_target, key) => __require("${builtin}")[key]`).length - 1;
       expect({ builtin, requires }).toEqual({ builtin, requires: deferred });
     }
-    expect(driverCode.split('get: (_target, key) => __require(').length - 1).toBe(3);
+    const deferredInStore = DEFERRED_REQUIRES.filter((d) => d.file.startsWith('mongodb/') && !lazy.has(`// node_modules/${d.file}`));
+    expect(deferredInStore.length).toBeGreaterThanOrEqual(4);
+    expect(driverCode.split('get: (_target, key) => __require(').length - 1).toBe(deferredInStore.length);
   });
 
+  test("the driver's log line is worded through the deferred node:util as by the published driver", async () => {
+    const realCreateStdioLogger = (require('mongodb/lib/mongo_logger') as Pick<Bundled, 'createStdioLogger'>).createStdioLogger;
+    const line = async (create: Bundled['createStdioLogger']) => {
+      let written = '';
+      await create({ write: (text, _encoding, done) => ((written += text), done()) }).write({ t: new Date(0), c: 'connection', s: 'debug', message: 'Connection created', nested: { a: [1, 'two'] } });
+      return written;
+    };
+    const expected = await line(realCreateStdioLogger);
+    expect(expected).toContain("message: 'Connection created'");
+    expect(await line(bundled.createStdioLogger)).toBe(expected);
+  });
   test('zstd is found, or reported missing, as without the deferral', () => {
     const kind = (lib: object) => ('kModuleError' in lib ? 'missing' : typeof (lib as { compress?: unknown }).compress);
     expect(kind(bundled.getZstdLibrary())).toBe(kind(realGetZstdLibrary()));
@@ -318,5 +338,59 @@ describe("the driver's rarely used built-ins, loaded on first use", () => {
     const twice = 'const http = require("http");\nconst http = require("http");\n';
     expect(() => deferRequire(twice, 'f.js', 'http')).toThrow(/found several/);
     expect(deferRequire('a;\nconst h = require("http");\nb;', 'f.js', 'http')).toBe('a;\nconst h = new Proxy({}, { get: (_target, key) => require("http")[key] });\nb;');
+  });
+});
+
+describe("the driver's log streams, looked up when it first logs", () => {
+  const realMongoLogger = (require('mongodb/lib/mongo_logger') as Pick<Bundled, 'MongoLogger'>).MongoLogger;
+  /** Runs `f` with process.stdout and process.stderr counting their reads and keeping what is written to them. */
+  const watchingStdio = async <T>(f: () => Promise<T>) => {
+    const reads = { stdout: 0, stderr: 0 };
+    const written: string[] = [];
+    const saved = { stdout: process.stdout, stderr: process.stderr };
+    const fakes = Object.fromEntries(
+      (['stdout', 'stderr'] as const).map((name) => [name, { write: (text: string, _encoding: string, done: () => void) => (written.push(`${name} ${text}`), done()) }]),
+    );
+    for (const name of ['stdout', 'stderr'] as const)
+      Object.defineProperty(process, name, { configurable: true, get: () => (reads[name]++, fakes[name]) });
+    try {
+      return { result: await f(), reads, written };
+    } finally {
+      for (const name of ['stdout', 'stderr'] as const) Object.defineProperty(process, name, { configurable: true, writable: true, enumerable: true, value: saved[name] });
+    }
+  };
+  const cases = [{}, { MONGODB_LOG_PATH: 'stdout' }, { MONGODB_LOG_PATH: 'STDERR' }, { MONGODB_LOG_PATH: '/tmp/x.log' }].flatMap((env) =>
+    [{}, { mongodbLogPath: 'stdout' }, { mongodbLogPath: 'stderr' }].map((client) => ({ env, client })),
+  );
+  const log = { t: new Date(0), c: 'command', s: 'debug', message: 'Command started' };
+
+  test('each MONGODB_LOG_PATH and mongodbLogPath writes to the same stream, the same line, as the published driver', async () => {
+    for (const { env, client } of cases) {
+      const through = (logger: Bundled['MongoLogger']) =>
+        watchingStdio(async () => {
+          const options = logger.resolveOptions(env, client);
+          await options.logDestination.write(log);
+          return options.logDestinationIsStdErr;
+        });
+      const expected = await through(realMongoLogger);
+      expect(expected.written).toHaveLength(1);
+      const got = await through(bundled.MongoLogger);
+      expect({ env, client, isStdErr: got.result, written: got.written }).toEqual({ env, client, isStdErr: expected.result, written: expected.written });
+    }
+  });
+
+  test('resolving where to write reads neither stream; the published driver reads one every time', async () => {
+    for (const { env, client } of cases) {
+      const resolve = (logger: Bundled['MongoLogger']) => watchingStdio(async () => void logger.resolveOptions(env, client));
+      const published = (await resolve(realMongoLogger)).reads;
+      expect(published.stdout + published.stderr).toBe(1);
+      expect({ env, client, reads: (await resolve(bundled.MongoLogger)).reads }).toEqual({ env, client, reads: { stdout: 0, stderr: 0 } });
+    }
+  });
+
+  test('a driver whose logger no longer reads the streams that way fails the build, naming the file', () => {
+    expect(() => lateLogStreams('createStdioLogger(process.stderr)', 'mongo_logger.js')).toThrow(/mongo_logger\.js: expected createStdioLogger\(process\.stderr\) 4 times, found 1.*driver-log-streams\.ts/);
+    const published = readFileSync(require.resolve('mongodb/lib/mongo_logger'), 'utf8');
+    expect(lateLogStreams(published, 'mongo_logger.js')).not.toContain('createStdioLogger(process.');
   });
 });
