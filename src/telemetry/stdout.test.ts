@@ -1,16 +1,15 @@
 /**
- * writeStdout against a reader that falls behind: every line arrives once, whole and in order, through a blocking pipe (the
- * synchronous write waits) and through a non-blocking one (EAGAIN: the rest goes through process.stdout's buffer).
+ * writeStdout against a reader that falls behind: every line arrives once, whole and in order, through a blocking pipe and
+ * through a non-blocking one (the write waits for room in both), a line with format directives as it is, and a line
+ * written just before the process is killed is not lost.
  */
 import { describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const LINES = 400;
-const WRITER = `
-import { writeStdout } from ${JSON.stringify(join(import.meta.dir, 'stdout.ts'))};
-for (let i = 0; i < ${LINES}; i++) writeStdout(JSON.stringify({ i, pad: 'x'.repeat(3000 + (i % 11) * 1500) }));
-`;
+const writer = (body: string) => `import { writeStdout } from ${JSON.stringify(join(import.meta.dir, 'stdout.ts'))};\n${body}`;
+const WRITER = writer(`for (let i = 0; i < ${LINES}; i++) writeStdout(JSON.stringify({ i, pad: 'x'.repeat(3000 + (i % 11) * 1500) }));`);
 // Runs the command with its stdout on a pipe (non-blocking, or left blocking) that nobody reads for 300 ms: it fills long
 // before the writer is done (64 KB), so the writes must wait, be cut short or be refused. Then relays all of it.
 const LATE_READER = `import fcntl, os, subprocess, sys, time
@@ -25,13 +24,18 @@ while True:
     sys.stdout.buffer.write(data)
 sys.exit(child.wait())`;
 
-async function linesThrough(mode: 'blocking' | 'nonblocking'): Promise<string[]> {
-  const child = spawn('python3', ['-c', LATE_READER, mode, process.execPath, '-e', WRITER], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function through(mode: 'blocking' | 'nonblocking', code = WRITER): Promise<{ exit: number | null; text: string }> {
+  const child = spawn('python3', ['-c', LATE_READER, mode, process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => chunks.push(c));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  expect(code).toBe(0);
-  return Buffer.concat(chunks).toString('utf8').split('\n');
+  const exit = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { exit, text: Buffer.concat(chunks).toString('utf8') };
+}
+
+async function linesThrough(mode: 'blocking' | 'nonblocking'): Promise<string[]> {
+  const { exit, text } = await through(mode);
+  expect(exit).toBe(0);
+  return text.split('\n');
 }
 
 describe('writeStdout', () => {
@@ -42,4 +46,15 @@ describe('writeStdout', () => {
       expect(lines.length).toBe(LINES);
       lines.forEach((line, i) => expect((JSON.parse(line) as { i: number }).i).toBe(i));
     });
+
+  test('a line is written as it is, format directives included', async () => {
+    const line = JSON.stringify({ msg: '%s %d %i %f %j %o %O %c %% done' });
+    expect(await through('blocking', writer(`writeStdout(${JSON.stringify(line)});`))).toEqual({ exit: 0, text: `${line}\n` });
+  });
+
+  test('a 200 KB line written just before the process is killed arrives whole through a full non-blocking pipe', async () => {
+    const { exit, text } = await through('nonblocking', writer(`writeStdout('y'.repeat(200_000)); process.kill(process.pid, 'SIGKILL');`));
+    expect(exit).not.toBe(0);
+    expect(text).toBe(`${'y'.repeat(200_000)}\n`);
+  });
 });
