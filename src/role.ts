@@ -141,7 +141,12 @@ export async function startRole(
   const { log } = options;
   const { handle, lifecycle, tracing, store, queue, serveGrpc, closeClients } = buildRole(settings, config, backends, options);
   // Listen before connecting: liveness answers at once, readiness stays false until the data plane is up.
-  const server: Listening = await listen(handle, { port: settings.port, hostname: options.hostname, answerWithinMs: settings.upstreamTimeoutMs });
+  const server: Listening = await listen(handle, {
+    port: settings.port,
+    hostname: options.hostname,
+    answerWithinMs: settings.upstreamTimeoutMs,
+    onHandlerError: (err) => log.error('request failed outside the app', { error: err as Error }),
+  });
   const grpcServer = await serveGrpc?.(options.hostname).catch(async (err: unknown) => {
     await server.stop();
     throw err;

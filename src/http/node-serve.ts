@@ -6,9 +6,9 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { isAddressInUse as inUse, PortInUseError } from '../serving/start-errors';
 import type { Handler } from './app';
-import type { Listening } from './serve';
+import { HANDLER_FAILED, type Listening } from './serve';
 
-export function listenNode(handle: Handler, port: number, hostname: string, idleSeconds: number): Promise<Listening> {
+export function listenNode(handle: Handler, port: number, hostname: string, idleSeconds: number, onHandlerError?: (err: unknown) => void): Promise<Listening> {
   let stopping = false;
   const server = createServer(async (req, res) => {
     try {
@@ -19,8 +19,9 @@ export function listenNode(handle: Handler, port: number, hostname: string, idle
       if (response.body) for await (const chunk of Readable.fromWeb(response.body as never)) res.write(chunk);
       res.end();
     } catch (err) {
+      onHandlerError?.(err);
       if (res.headersSent) res.destroy(err as Error);
-      else res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}');
+      else res.writeHead(HANDLER_FAILED.status, { 'content-type': HANDLER_FAILED.contentType }).end(HANDLER_FAILED.body);
     }
   });
   server.keepAliveTimeout = idleSeconds * 1000;
