@@ -3,8 +3,9 @@
  * driver logs nothing unless MONGODB_LOG_* asks it to, but every MongoClient resolves where it would write, and by default
  * that reads `process.stderr`: Bun builds the stream on that first read, with node:fs and its stream classes, about 1 ms of
  * a MongoDB role's start (compiled, role C against FerretDB, in alternation). The substitute gives the driver's
- * createStdioLogger a stand-in whose `write` is the stream's, read when the driver writes; what the driver decides
- * (MONGODB_LOG_PATH and the mongodbLogPath option, which one wins, `mongodbLogPathIsStdErr`) is unchanged.
+ * createStdioLogger a stand-in whose `write` is the stream's, read when the driver writes (there and where a log whose
+ * destination failed falls back to stderr); what the driver decides (MONGODB_LOG_PATH and the mongodbLogPath option, which
+ * one wins, `mongodbLogPathIsStdErr`) is unchanged.
  */
 
 export const DRIVER_LOGGER_FILE = 'mongodb/lib/mongo_logger.js';
