@@ -2,8 +2,8 @@
  * What the binary bundles in place of some of the MongoDB driver's dependencies, and which requires of packages it defers to
  * first use: the driver's of Node built-ins and of its own modules that a store never runs (lazy-driver-modules.ts), and
  * prom-client's of the OpenTelemetry API, node:util and node:fs; bson's 17 MB serialization buffer, allocated when a
- * document needs it (bson-buffer.ts), and its WebAssembly helper, instantiated on first use (bson-late-wasm.ts); and the
- * driver's log streams, looked up when it first logs (driver-log-streams.ts).
+ * document needs it (bson-buffer.ts); bson's and long's WebAssembly helpers, instantiated on first use (late-wasm.ts); and
+ * the driver's log streams, looked up when it first logs (driver-log-streams.ts).
  * The driver loads all of them whenever it is imported, so every start of a MongoDB role (C, F, G, H) paid for them,
  * although a role uses them rarely or never. Measured compiled, role C's exec to first 200: 48 -> 37 ms, and 5 MB less RSS
  * (README, "Performance"). prom-client's CPU metric loaded the API in every role, and its metric classes node:util and its
@@ -17,7 +17,7 @@ import type { BunPlugin } from 'bun';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BSON_FILES, lateBsonBuffer } from './bson-buffer';
-import { lateBsonWasm } from './bson-late-wasm';
+import { BSON_WASM, lateWasm, LONG_WASM } from './late-wasm';
 import { DRIVER_LOGGER_FILE, lateLogStreams } from './driver-log-streams';
 import { lazyBinding } from './lazy-binding';
 import { deferDriverRequires } from './lazy-driver-modules';
@@ -87,6 +87,7 @@ export const substitutes: BunPlugin = {
       if (file === DRIVER_LOGGER_FILE) source = lateLogStreams(source, args.path);
       return { contents: source, loader: 'js' };
     });
-    build.onLoad({ filter: BSON_FILES }, (args) => ({ contents: lateBsonWasm(lateBsonBuffer(readFileSync(args.path, 'utf8'), args.path), args.path), loader: 'js' }));
+    build.onLoad({ filter: BSON_FILES }, (args) => ({ contents: lateWasm(lateBsonBuffer(readFileSync(args.path, 'utf8'), args.path), args.path, BSON_WASM), loader: 'js' }));
+    build.onLoad({ filter: LONG_WASM.file }, (args) => ({ contents: lateWasm(readFileSync(args.path, 'utf8'), args.path, LONG_WASM), loader: 'js' }));
   },
 };
