@@ -27,6 +27,9 @@ for (const transport of ['http', 'grpc'] as const) {
     beforeAll(async () => {
       platform = new ProcessPlatform(config, {
         command: [serviceBinary()],
+        // The platform is told the transport too, so it hands each role a free gRPC port (GRPC_PORT): told only through the
+        // roles' TRANSPORT, each took its config port + 10000, fixed ports a free port picked for another role could be.
+        transport,
         env: { DRAIN_DELAY_MS: '0', LOG_LEVEL: 'warn', ...(transport === 'grpc' ? { TRANSPORT: 'grpc' } : {}) },
         // E calls the recorder in H's place, over HTTP whatever the other hops use: what E forwards is what H's route sees.
         roleEnv: { e: { SERVICE_H_URL: h.url } },
