@@ -17,7 +17,7 @@ import type { BunPlugin } from 'bun';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BSON_FILES, lateBsonBuffer } from './bson-buffer';
-import { BSON_WASM, lateWasm, LONG_WASM } from './late-wasm';
+import { BSON_WASM, lateWasm, LONG_FILE, LONG_WASM } from './late-wasm';
 import { DRIVER_LOGGER_FILE, lateLogStreams } from './driver-log-streams';
 import { lazyBinding } from './lazy-binding';
 import { deferDriverRequires } from './lazy-driver-modules';
@@ -88,6 +88,6 @@ export const substitutes: BunPlugin = {
       return { contents: source, loader: 'js' };
     });
     build.onLoad({ filter: BSON_FILES }, (args) => ({ contents: lateWasm(lateBsonBuffer(readFileSync(args.path, 'utf8'), args.path), args.path, BSON_WASM), loader: 'js' }));
-    build.onLoad({ filter: LONG_WASM.file }, (args) => ({ contents: lateWasm(readFileSync(args.path, 'utf8'), args.path, LONG_WASM), loader: 'js' }));
+    build.onLoad({ filter: LONG_FILE }, (args) => ({ contents: lateWasm(readFileSync(args.path, 'utf8'), args.path, LONG_WASM), loader: 'js' }));
   },
 };

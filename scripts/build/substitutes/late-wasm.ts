@@ -7,11 +7,8 @@
  * back as the package does when it fails (its JavaScript arithmetic, for a runtime without WebAssembly). Every answer is the
  * published one's (late-wasm.test.ts).
  */
-import { BSON_FILES } from './bson-buffer';
-
 interface Helper {
   package: string;
-  file: RegExp;
   /** The declaration of the helper and the `try` that instantiates it, as published. */
   declaration: string;
   /** The end of that `try`'s `catch`. */
@@ -20,11 +17,12 @@ interface Helper {
   use: string;
 }
 
-export const BSON_WASM: Helper = { package: 'bson', file: BSON_FILES, declaration: 'let wasm = undefined;\ntry {\n', end: '\n}\ncatch {\n}\n', use: '        if (wasm) {\n' };
+/** In bson's builds (bson-buffer.ts's BSON_FILES), whose hook applies both substitutes. */
+export const BSON_WASM: Helper = { package: 'bson', declaration: 'let wasm = undefined;\ntry {\n', end: '\n}\ncatch {\n}\n', use: '        if (wasm) {\n' };
 /** long's CommonJS build, which @grpc/proto-loader and protobufjs require. */
+export const LONG_FILE = /node_modules\/long\/umd\/index\.js$/;
 export const LONG_WASM: Helper = {
   package: 'long',
-  file: /node_modules\/long\/umd\/index\.js$/,
   declaration: '    var wasm = null;\n    try {\n',
   end: '\n    } catch {\n      // no wasm support :(\n    }\n',
   use: '      if (wasm) {\n',
