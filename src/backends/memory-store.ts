@@ -1,5 +1,5 @@
 /**
- * The embedded store of the default local run: greetings kept in process memory, one map per database.collection.
+ * The embedded store of the default local run: greetings kept in process memory, one collection per database.collection.
  * Same contract as the MongoDB store (insert-once by id), so the local platform behaves like the real one.
  */
 import { collectionName } from '../config/facts';
@@ -24,8 +24,8 @@ export const MEMORY_STORE_KEPT = 100;
  * typed array, found by 52 of them in a map of numbers, because greetings and ids kept as objects and strings cost every
  * request of a storing role about 4 µs (role G alone, CPU per request: 35.6 against 31.3 µs, builds loaded in alternation):
  * ten thousand of each outlive the young generation and then die, which makes the collector's work and the allocator's free
- * lists worse for everything the process allocates. Any other id, and a
- * uuid whose 52 bits another remembered one already has, is kept as its string in a second map, so the answer is exact.
+ * lists worse for everything the process allocates. Any other id, and a uuid whose 52 bits another remembered one already
+ * has, is kept as its string in a second map, so the answer is exact.
  */
 export class IdWindow {
   private readonly bits: Uint32Array;
@@ -35,7 +35,7 @@ export class IdWindow {
   private readonly texts = new Map<number, string>();
   private readonly used: Uint8Array;
   private next = 0;
-  /** The bits of the id looked at last (`parse`): what `add` writes, without parsing it again. */
+  /** The bits of the id parsed last: what `has` compares and `add` writes. */
   private readonly scratch = new Uint32Array(4);
 
   constructor(private readonly limit: number) {
