@@ -48,8 +48,8 @@ export async function startImports(entry: string): Promise<string[]> {
   for (const text of (await startChunks(entry)).values()) {
     const statics = [...text.matchAll(/^import\s(?:[^'"]*?\sfrom\s)?["']([^"']+)["'];?$/gm)].map((m) => m[1]!);
     for (const specifier of [...statics, ...commonJsBodyRequires(text)]) {
-      const name = specifier!.replace(/^node:/, '');
-      if (builtins.has(name) || specifier!.startsWith('node:')) found.add(name);
+      const name = specifier.replace(/^node:/, '');
+      if (builtins.has(name) || specifier.startsWith('node:')) found.add(name);
     }
   }
   return [...found].sort();

@@ -33,37 +33,45 @@ export class IdWindow {
   private readonly byText = new Map<string, number>();
   /** The ids kept as strings, by slot. */
   private readonly texts = new Map<number, string>();
-  private readonly used: Uint8Array;
+  /** How many slots hold an id: all of them once the window has filled. */
+  private size = 0;
   private next = 0;
-  /** The bits of the id parsed last: what `has` compares and `add` writes. */
+  /** The bits of the id parsed last. */
   private readonly scratch = new Uint32Array(4);
 
   constructor(private readonly limit: number) {
     this.bits = new Uint32Array(limit * 4);
-    this.used = new Uint8Array(limit);
   }
 
   has(id: string): boolean {
-    if (this.parse(id)) {
-      const slot = this.byKey.get(this.key());
-      if (slot !== undefined && this.sameBits(slot)) return true;
-    }
-    return this.byText.size > 0 && this.byText.has(id);
+    return this.known(id, this.parse(id));
   }
 
-  /** Remembers an id that `has` has just said is not remembered, forgetting the oldest when the window is full. */
-  add(id: string): void {
+  /** Remembers `id`, forgetting the oldest when the window is full; false, and nothing changes, when it is remembered already. */
+  add(id: string): boolean {
+    const uuid = this.parse(id);
+    if (this.known(id, uuid)) return false;
     const slot = this.next;
     this.next = (slot + 1) % this.limit;
-    if (this.used[slot]) this.forget(slot);
-    this.used[slot] = 1;
-    if (this.parse(id) && !this.byKey.has(this.key())) {
+    if (this.size === this.limit) this.forget(slot);
+    else this.size++;
+    if (uuid && !this.byKey.has(this.key())) {
       this.byKey.set(this.key(), slot);
       this.bits.set(this.scratch, slot * 4);
     } else {
       this.byText.set(id, slot);
       this.texts.set(slot, id);
     }
+    return true;
+  }
+
+  /** `uuid`: whether `parse` has just read the id's bits into `scratch`. */
+  private known(id: string, uuid: boolean): boolean {
+    if (uuid) {
+      const slot = this.byKey.get(this.key());
+      if (slot !== undefined && this.sameBits(slot)) return true;
+    }
+    return this.byText.size > 0 && this.byText.has(id);
   }
 
   private forget(slot: number): void {
@@ -123,8 +131,7 @@ export class MemoryCollection {
   }
 
   insert(greeting: Greeting): InsertOutcome {
-    if (this.ids.has(greeting.id)) return 'duplicate';
-    this.ids.add(greeting.id);
+    if (!this.ids.add(greeting.id)) return 'duplicate';
     if (this.kept.length < this.keep) this.kept.push(greeting);
     else {
       this.kept[this.next] = greeting;

@@ -34,9 +34,11 @@ export function lateWasm(source: string, file: string, helper: Helper): string {
   const at = source.indexOf(helper.declaration);
   const end = at < 0 ? -1 : source.indexOf(helper.end, at);
   const uses = source.split(helper.use).length - 1;
-  if (at < 0 || source.indexOf(helper.declaration, at + 1) >= 0 || end < 0 || uses !== USES) {
+  const found =
+    at < 0 || end < 0 ? 'no declaration' : source.indexOf(helper.declaration, at + 1) >= 0 ? 'more than one declaration' : uses !== USES ? `${uses} uses` : undefined;
+  if (found) {
     throw new Error(
-      `${file}: expected ${helper.package}'s WebAssembly helper declared once and asked for ${USES} times, found ${at < 0 || end < 0 ? 'no declaration' : `${uses} uses`}: ` +
+      `${file}: expected ${helper.package}'s WebAssembly helper declared once and asked for ${USES} times, found ${found}: ` +
         'the package changed; update scripts/build/substitutes/late-wasm.ts',
     );
   }
