@@ -4,6 +4,7 @@
  * at most `prefetch` unacknowledged deliveries per consumer, requeue redelivers after a delay, dead-letters keep their reason.
  */
 import type { Greeting } from '../greeting';
+import { ByteFifo } from './byte-fifo';
 import type { Delivery, Disposition, GreetingQueue, Subscription } from './types';
 
 interface Message {
@@ -32,7 +33,8 @@ const REQUEUE_DELAY_MS = 200;
 
 export class MemoryQueue implements GreetingQueue {
   readonly kind = 'memory';
-  private readonly ready = new Map<string, Message[]>();
+  /** Messages no consumer could take yet, as bytes (byte-fifo.ts says why); a message a consumer can take never waits here. */
+  private readonly ready = new Map<string, ByteFifo>();
   /** Dead letters by queue, with their reasons; readable, as RabbitMQ's dead-letter queues are. */
   readonly deadLettered = new Map<string, { body: string; reason: string }[]>();
   private readonly consumers = new Map<string, Consumer[]>();
@@ -90,18 +92,21 @@ export class MemoryQueue implements GreetingQueue {
   }
 
   private enqueue(queue: string, message: Message): void {
-    let list = this.ready.get(queue);
-    if (!list) this.ready.set(queue, (list = []));
-    list.push(message);
+    let waiting = this.ready.get(queue);
+    if (!waiting?.length) {
+      const consumer = this.consumersOf(queue).find(canTake);
+      if (consumer) return this.deliver(queue, consumer, message);
+    }
+    if (!waiting) this.ready.set(queue, (waiting = new ByteFifo()));
+    waiting.push(toFields(message));
     this.dispatch(queue);
   }
 
   private dispatch(queue: string): void {
     const waiting = this.ready.get(queue);
+    if (!waiting) return;
     for (const consumer of this.consumersOf(queue)) {
-      while (waiting && waiting.length > 0 && !consumer.cancelled && consumer.inFlight < consumer.prefetch) {
-        this.deliver(queue, consumer, waiting.shift()!);
-      }
+      while (waiting.length > 0 && canTake(consumer)) this.deliver(queue, consumer, fromFields(waiting.shift()!));
     }
   }
 
@@ -130,4 +135,21 @@ export class MemoryQueue implements GreetingQueue {
       });
     consumer.settled.add(settled);
   }
+}
+
+function canTake(consumer: Consumer): boolean {
+  return !consumer.cancelled && consumer.inFlight < consumer.prefetch;
+}
+
+/** A message as the fields of a ByteFifo record: body, id, redelivered, then the headers' names and values in turn. */
+function toFields(message: Message): string[] {
+  const fields = [message.body, message.messageId, message.redelivered ? '1' : ''];
+  for (const name in message.headers) fields.push(name, message.headers[name]!);
+  return fields;
+}
+
+function fromFields(fields: string[]): Message {
+  const headers: Record<string, string> = {};
+  for (let i = 3; i < fields.length; i += 2) headers[fields[i]!] = fields[i + 1]!;
+  return { body: fields[0]!, messageId: fields[1]!, redelivered: fields[2] === '1', headers };
 }

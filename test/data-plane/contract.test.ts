@@ -137,6 +137,21 @@ function contract(kind: string, { describe, test, beforeAll, afterAll }: Suite, 
       expect(again.seen).toHaveLength(0);
     });
 
+    test('a greeting published before anyone consumes arrives with its id and headers', async () => {
+      const name = uniqueQueue();
+      const gs = greetings(3);
+      const headers = (i: number) => ({ 'x-request-id': `req-${i}`, 'x-b3-traceid': `463ac35c9f6413ad48485a3953bb612${i}`, 'x-b3-sampled': '' });
+      for (const [i, g] of gs.entries()) await queue.publish(name, g, headers(i));
+      const r = recorder();
+      const sub = await queue.consume(name, 4, r.handler);
+      await waitUntil(async () => expect(r.seen).toHaveLength(3), 5_000, 'not all delivered');
+      await sub.cancel();
+      expect(r.seen.map((d) => JSON.parse(d.body))).toEqual(gs);
+      expect(r.seen.map((d) => d.messageId)).toEqual(gs.map((g) => g.id));
+      for (const [i, d] of r.seen.entries()) expect(d.headers).toMatchObject(headers(i));
+      expect(r.seen.map((d) => d.redelivered)).toEqual([false, false, false]);
+    });
+
     test('keeps publish order for a single consumer and acks every message once', async () => {
       const name = uniqueQueue();
       const gs = greetings(20);
