@@ -1,9 +1,9 @@
 /**
  * A first-in first-out queue of string tuples kept as UTF-8 bytes in large buffers. Why bytes: a queue that nobody consumes
- * (D's embedded queue when each role is its own process) holds every message it is given, and as objects and strings that
- * outlive the collector's young generation each one made the collector's and the allocator's work worse for everything the
- * process allocates, the way the embedded store's greetings did (memory-store.ts). A buffer's bytes are not objects: the
- * collector never looks inside them.
+ * (D's embedded queue when each role is its own process) holds every message it is given, and as objects (five a message:
+ * the message, its headers, their strings) 200,000 messages were a million of them, which every full collection walks
+ * (38-63 ms against 0.7 as bytes, in one process) and which held D's peak RSS in the chain at 161 MB against 107. A buffer's
+ * bytes are not objects: the collector never looks inside them.
  *
  * A record is the byte length of its text, its field count and each field's length in UTF-16 code units (32-bit little-endian
  * numbers), then its fields as one UTF-8 text: one write and one decode a record, since each call into Buffer costs more than
