@@ -33,11 +33,16 @@ describe('arguments', () => {
     expect([options.rounds, options.roundMs, options.warmUpMs, options.connections]).toEqual([2, 200, 200, 2]);
   });
 
-  test('the command line says what is wrong and how it is used, and exits 64', () => {
+  test('the command line says what is wrong: a usage error with the usage, exit 64; a run that fails in one line, exit 1', () => {
     const run = spawnSync(process.execPath, [join(import.meta.dir, 'role-alone.ts'), '--role', 'zz', '--build', 'a=b'], { encoding: 'utf8' });
     expect(run.status).toBe(64);
     expect(run.stderr).toContain('--role: zz is not a role of the config');
     expect(run.stderr).toContain('Usage: bun bench/role-alone.ts');
+    const missing = spawnSync(process.execPath, [join(import.meta.dir, 'role-alone.ts'), '--role', 'g', '--build', 'ghost=/nonexistent/x'], { encoding: 'utf8' });
+    expect({ status: missing.status, stderr: missing.stderr.trim() }).toEqual({
+      status: 1,
+      stderr: "bench:role: ghost (/nonexistent/x) as role g: ENOENT: no such file or directory, posix_spawn '/nonexistent/x'",
+    });
   });
 });
 
@@ -115,6 +120,6 @@ describe('a tiny run', () => {
 
   test('a build that is not there fails the run with its name instead of hanging', async () => {
     const options = parseRoleAloneArgs(['--role', 'g', '--build', 'ghost=/nonexistent/greeting-mesh', ...TINY], config);
-    await expect(runRoleAlone(options, config)).rejects.toThrow('ghost (/nonexistent/greeting-mesh)');
+    await expect(runRoleAlone(options, config)).rejects.toThrow(/^ghost \(\/nonexistent\/greeting-mesh\) as role g: .*ENOENT/);
   });
 });

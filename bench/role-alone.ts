@@ -127,9 +127,13 @@ function upstreamTree(config: PlatformConfig, role: string): string[] {
   return [...ids];
 }
 
+/** Until the process answers /api/health with 200; fails when it could not be spawned, exits, or takes longer than `timeoutMs`. */
 async function healthy(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  let spawnFailure: Error | undefined;
+  child.once('error', (err) => (spawnFailure = err));
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
+    if (spawnFailure) throw spawnFailure;
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited while starting (${child.exitCode ?? child.signalCode})`);
     try {
       if ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok) return;
@@ -191,9 +195,8 @@ export async function runRoleAlone(options: RoleAloneOptions, config: PlatformCo
         env: { ...process.env, ROLE: options.role, PORT: String(port), LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0', MEMORY_QUEUE_LIMIT: '5000000', ...env, ...options.env, ...build.env },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
-      const spawnError = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`${build.name} (${build.binary}): ${err.message}`))));
       started.push({ build, child, port, checker: new AnswerChecker(expected, { clockSkewMs: 5000 }), threads0: {} });
-      await Promise.race([healthy(port, child, 30_000), spawnError]).catch((err: Error) => {
+      await healthy(port, child, 30_000).catch((err: Error) => {
         throw new Error(`${build.name} (${build.binary}) as role ${options.role}: ${err.message}`);
       });
     }
@@ -272,6 +275,9 @@ if (import.meta.main) {
     if (err instanceof RoleAloneUsageError) {
       console.error(`${err.message}\n\n${ROLE_ALONE_USAGE}`);
       process.exitCode = 64;
-    } else throw err;
+    } else {
+      console.error(`bench:role: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
   }
 }
