@@ -6,8 +6,9 @@
  * checked against the greetings the config implies), and its CPU per request is read from /proc around each round.
  *
  * Why this beside the chain bench: with eight processes and the load generator on two cores, the chain's CPU per request
- * moved by 10-25% between runs of one build on a slow day, more than most changes are worth. One role in alternation moves
- * by about 2% (two copies of one build, 20 rounds), so a change of a microsecond or two in a role shows.
+ * moved by 10-25% between runs of one build on a slow day, more than most changes are worth. Two copies of one build, one
+ * role in alternation over 20 rounds, agreed within 1-3% in most runs here (8% in one), so a change of a few microseconds
+ * in a role shows; giving each build twice shows the run's own noise.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
