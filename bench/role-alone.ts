@@ -10,12 +10,11 @@
  * role in alternation over 20 rounds, agreed within 1-3% in most runs here (8% in one), so a change of a few microseconds
  * in a role shows; giving each build twice shows the run's own noise.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { upstreamEnvName } from '../src/config/facts';
 import type { PlatformConfig } from '../src/config/schema';
 import { loadConfig } from '../src/config/settings';
-import { freePort, ProcessPlatform } from '../src/platform/processes';
+import { ProcessPlatform } from '../src/platform/processes';
 import { compile, scratchDir } from './compile';
 import { AnswerChecker, expectedChain } from './correctness';
 import { cpuSeconds, memory, threadCpuSeconds } from './proc-stats';
@@ -128,24 +127,6 @@ function upstreamTree(config: PlatformConfig, role: string): string[] {
   return [...ids];
 }
 
-/** Until the process answers /api/health with 200; fails when it could not be spawned, exits, or takes longer than `timeoutMs`. */
-async function healthy(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  let spawnFailure: Error | undefined;
-  child.once('error', (err) => (spawnFailure = err));
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (spawnFailure) throw spawnFailure;
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited while starting (${child.exitCode ?? child.signalCode})`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(20);
-  }
-  throw new Error(`no /api/health 200 within ${timeoutMs} ms`);
-}
-
 /** A closed loop of `connections` requests in flight for `ms`; every answer goes through the checker. Returns the answers. */
 async function load(url: string, connections: number, ms: number, checker: AnswerChecker, sampledCaller: boolean): Promise<number> {
   const end = performance.now() + ms;
@@ -174,12 +155,13 @@ async function load(url: string, connections: number, ms: number, checker: Answe
 }
 
 export async function runRoleAlone(options: RoleAloneOptions, config: PlatformConfig, progress: (line: string) => void = () => {}): Promise<BuildResult[]> {
-  const upstreams = upstreamTree(config, options.role);
+  const { role } = options;
+  const upstreams = upstreamTree(config, role);
   const scratch = scratchDir();
   let floor: ProcessPlatform | undefined;
-  const started: { build: RoleAloneOptions['builds'][number]; child: ChildProcess; port: number; checker: AnswerChecker; threads0: Record<string, number> }[] = [];
+  const started: { build: RoleAloneOptions['builds'][number]; platform: ProcessPlatform; pid: number; port: number; checker: AnswerChecker; threads0: Record<string, number> }[] = [];
   try {
-    const env: Record<string, string> = {};
+    const upstreamUrls: Record<string, string> = {};
     if (upstreams.length > 0) {
       const bare = join(scratch.path, 'bare-chain');
       progress(`compiling the bare Bun chain for the upstreams (${upstreams.join(', ')})`);
@@ -187,39 +169,46 @@ export async function runRoleAlone(options: RoleAloneOptions, config: PlatformCo
       const services = Object.fromEntries(upstreams.map((id) => [id, config.services[id]!]));
       floor = new ProcessPlatform({ ...config, services }, { command: [bare], transport: 'http' });
       await floor.start(60_000);
-      for (const up of config.services[options.role]!.upstreams) env[upstreamEnvName(up)] = floor.url(up);
+      for (const up of config.services[role]!.upstreams) upstreamUrls[upstreamEnvName(up)] = floor.url(up);
     }
-    const expected = expectedChain(config, options.role);
+    const expected = expectedChain(config, role);
     for (const build of options.builds) {
-      const port = await freePort();
-      const child = spawn(build.binary, [], {
-        env: { ...process.env, ROLE: options.role, PORT: String(port), LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0', MEMORY_QUEUE_LIMIT: '5000000', ...env, ...options.env, ...build.env },
-        stdio: ['ignore', 'ignore', 'inherit'],
+      // A platform of this one role, for the env a pod gets; its upstreams are the floor's, given by roleEnv (the role reads
+      // which they are from its own config), so the platform is told of none.
+      const platform = new ProcessPlatform(
+        { ...config, services: { [role]: { ...config.services[role]!, upstreams: [] } } },
+        {
+          command: [build.binary],
+          env: { LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0', MEMORY_QUEUE_LIMIT: '5000000', ...options.env, ...build.env },
+          roleEnv: { [role]: upstreamUrls },
+          transport: 'http',
+        },
+      );
+      await platform.start(30_000).catch(async (err: Error) => {
+        await platform.stop();
+        throw new Error(`${build.name} (${build.binary}): ${err.message}`);
       });
-      started.push({ build, child, port, checker: new AnswerChecker(expected, { clockSkewMs: 5000 }), threads0: {} });
-      await healthy(port, child, 30_000).catch((err: Error) => {
-        throw new Error(`${build.name} (${build.binary}) as role ${options.role}: ${err.message}`);
-      });
+      started.push({ build, platform, pid: platform.roles.get(role)!.child.pid!, port: platform.ports.get(role)!, checker: new AnswerChecker(expected, { clockSkewMs: 5000 }), threads0: {} });
     }
     progress(`warming up each build for ${options.warmUpMs} ms`);
     for (const s of started) await load(`http://127.0.0.1:${s.port}/api/greeting`, options.connections, options.warmUpMs, s.checker, options.sampledCaller);
-    for (const s of started) s.threads0 = threadCpuSeconds(s.child.pid!);
+    for (const s of started) s.threads0 = threadCpuSeconds(s.pid);
     const results: BuildResult[] = started.map((s) => ({ name: s.build.name, cpuUs: [], requestsPerSecond: [], wrong: 0, checked: 0, reasons: {}, threads: {}, rssMb: 0 }));
     for (let round = 0; round < options.rounds; round++) {
       progress(`round ${round + 1} of ${options.rounds}`);
       for (const [i, s] of started.entries()) {
-        const before = cpuSeconds(s.child.pid!)!;
+        const before = cpuSeconds(s.pid)!;
         const startedAt = performance.now();
         const answers = await load(`http://127.0.0.1:${s.port}/api/greeting`, options.connections, options.roundMs, s.checker, options.sampledCaller);
         const seconds = (performance.now() - startedAt) / 1000;
-        const after = cpuSeconds(s.child.pid!);
+        const after = cpuSeconds(s.pid);
         if (after === undefined) throw new Error(`${s.build.name} exited during round ${round + 1}`);
         results[i]!.cpuUs.push(((after - before) * 1e6) / answers);
         results[i]!.requestsPerSecond.push(answers / seconds);
       }
     }
     for (const [i, s] of started.entries()) {
-      const threads = threadCpuSeconds(s.child.pid!);
+      const threads = threadCpuSeconds(s.pid);
       const spent = Object.fromEntries(Object.entries(threads).map(([name, secs]) => [name, secs - (s.threads0[name] ?? 0)]));
       const total = Object.values(spent).reduce((a, b) => a + b, 0);
       const counts = s.checker.result();
@@ -228,14 +217,12 @@ export async function runRoleAlone(options: RoleAloneOptions, config: PlatformCo
         checked: counts.checked,
         reasons: counts.reasons,
         threads: Object.fromEntries(Object.entries(spent).filter(([, v]) => total > 0 && v / total >= 0.01).map(([k, v]) => [k, v / total])),
-        rssMb: memory(s.child.pid!)?.rssMb ?? NaN,
+        rssMb: memory(s.pid)?.rssMb ?? NaN,
       });
     }
     return results;
   } finally {
-    // A binary that failed to spawn has no pid and never exits: only the others are waited for.
-    const running = started.filter((s) => s.child.pid !== undefined && s.child.exitCode === null && s.child.signalCode === null);
-    await Promise.all(running.map((s) => new Promise((exited) => (s.child.once('exit', exited), s.child.kill('SIGTERM')))));
+    await Promise.all(started.map((s) => s.platform.stop()));
     await floor?.stop();
     scratch.dispose();
   }
