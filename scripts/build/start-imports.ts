@@ -13,7 +13,7 @@
  *   11-12% of a role's CPU with tracing on. build:binary's `module` condition (binary.ts) resolves those requires to the ESM build.
  *
  * - startPackages: the packages a start loads (the entry chunk and the chunks it imports statically): none of the tracing
- *   packages, which a role loads only when it traces.
+ *   packages, which a role loads only when it traces, nor TypeBox.
  *
  *   bun scripts/build/start-imports.ts [entry]      prints all three (default src/service.ts)
  */
@@ -55,8 +55,12 @@ export async function startImports(entry: string): Promise<string[]> {
   return [...found].sort();
 }
 
-/** Packages a role without tracing has no use for, which must not be loaded at start: the API alone was 1.7-1.9 ms of it. */
-export const DEFERRED_PACKAGES = ['@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-trace', '@opentelemetry/context-async-hooks'];
+/**
+ * Packages a role has no use for at start, which must not be loaded then: the tracing packages for a role without tracing
+ * (the API alone was 1.7-1.9 ms of it), and TypeBox, which only a schema needs and no route of ours declares (Elysia's
+ * imports of it load on first use in the binary: substitutes/lazy-typebox.ts).
+ */
+export const DEFERRED_PACKAGES = ['@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-trace', '@opentelemetry/context-async-hooks', '@sinclair/typebox'];
 
 /**
  * The packages whose modules a start loads: those in the entry chunk and in every chunk it loads at once, found by the

@@ -73,10 +73,11 @@ describe('what the binary loads at start', () => {
     }
   });
 
-  test('a start loads no tracing package, the OpenTelemetry API included, but does load the ones every role uses', async () => {
+  test('a start loads no tracing package, the OpenTelemetry API included, nor TypeBox, but does load the ones every role uses', async () => {
     const loaded = await startPackages(SERVICE);
+    expect(DEFERRED_PACKAGES).toContain('@sinclair/typebox');
     expect(loaded.filter((name) => DEFERRED_PACKAGES.includes(name))).toEqual([]);
-    expect(loaded).toEqual(expect.arrayContaining(['elysia', 'prom-client']));
+    expect(loaded).toEqual(expect.arrayContaining(['elysia', 'exact-mirror', 'prom-client']));
   });
 
   test('a package imported statically, also through a chunk the entry imports, is found; one through import() is not', async () => {

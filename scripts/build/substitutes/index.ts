@@ -3,7 +3,8 @@
  * first use: the driver's of Node built-ins and of its own modules that a store never runs (lazy-driver-modules.ts), and
  * prom-client's of the OpenTelemetry API, node:util and node:fs; bson's 17 MB serialization buffer, allocated when a
  * document needs it (bson-buffer.ts); bson's and long's WebAssembly helpers, instantiated on first use (late-wasm.ts); and
- * the driver's log streams, looked up when it first logs (driver-log-streams.ts).
+ * the driver's log streams, looked up when it first logs (driver-log-streams.ts); and TypeBox, which Elysia imports for
+ * schemas no route of ours declares, evaluated on first use (lazy-typebox.ts).
  * The driver loads all of them whenever it is imported, so every start of a MongoDB role (C, F, G, H) paid for them,
  * although a role uses them rarely or never. Measured compiled, role C's exec to first 200: 48 -> 37 ms, and 5 MB less RSS
  * (README, "Performance"). prom-client's CPU metric loaded the API in every role, and its metric classes node:util and its
@@ -21,6 +22,7 @@ import { BSON_WASM, lateWasm, LONG_FILE, LONG_WASM } from './late-wasm';
 import { DRIVER_LOGGER_FILE, lateLogStreams } from './driver-log-streams';
 import { lazyBinding } from './lazy-binding';
 import { deferDriverRequires } from './lazy-driver-modules';
+import { deferTypebox, TYPEBOX_IMPORTERS } from './lazy-typebox';
 
 /** A package replaced by a file of this directory, wherever it is imported from (except from that file itself). */
 export const SUBSTITUTES: Record<string, string> = {
@@ -88,6 +90,7 @@ export const substitutes: BunPlugin = {
       return { contents: source, loader: 'js' };
     });
     build.onLoad({ filter: BSON_FILES }, (args) => ({ contents: lateWasm(lateBsonBuffer(readFileSync(args.path, 'utf8'), args.path), args.path, BSON_WASM), loader: 'js' }));
+    build.onLoad({ filter: TYPEBOX_IMPORTERS }, async (args) => ({ contents: await deferTypebox(readFileSync(args.path, 'utf8'), args.path), loader: 'js' }));
     build.onLoad({ filter: LONG_FILE }, (args) => ({ contents: lateWasm(readFileSync(args.path, 'utf8'), args.path, LONG_WASM), loader: 'js' }));
   },
 };
