@@ -70,13 +70,19 @@ async function run(file: string, env: Record<string, string>, drive: (base: stri
   return stderr;
 }
 
-/** Every route of the table (with and without an Origin), a preflight, a 404, a 405, a path that does not decode. */
+/**
+ * Every route of the table (with and without an Origin, and POSTed bodies it cannot parse), a preflight, a 404, a 405, a
+ * path that does not decode.
+ */
 async function everyRoute(base: string): Promise<void> {
   const origin = { Origin: 'http://localhost:8080' };
   for (const route of ROUTES) {
     const path = route.path.replace(':code', '418');
     for (const headers of [{}, origin]) await (await fetch(`${base}${path}`, { method: route.method, headers })).arrayBuffer();
     await (await fetch(`${base}${path}`, { method: 'DELETE' })).arrayBuffer();
+    for (const [type, body] of [['application/json', '{"not json'], ['application/x-www-form-urlencoded', 'a=1&b'], ['text/plain', 'x'.repeat(70_000)]]) {
+      await (await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': type! }, body })).arrayBuffer();
+    }
   }
   const preflight = { ...origin, 'Access-Control-Request-Method': 'GET' };
   for (const [path, init] of [['/api/greeting', { method: 'OPTIONS', headers: preflight }], ['/nowhere', {}], ['/api/%zz', {}]] as const) {

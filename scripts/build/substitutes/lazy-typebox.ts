@@ -6,11 +6,12 @@
  * Measured compiled (README, "Performance").
  *
  * In Elysia's files outside its type system, and in exact-mirror's, each name imported from TypeBox or from Elysia's
- * `type-system/` becomes a lazy value (lazy-value.ts, one group for all of TypeBox) over a `require` of the same module, which the bundler evaluates
- * when first called; TypeBox's kind symbols are the registry symbols themselves (`Symbol.for`, the same values). The empty
- * module of `new Elysia()` and the four coercion lists are made lazy the same way. A schema, if a route ever declares one,
- * loads all of it on first use: lazy-typebox.test.ts runs an app with schemas bundled both ways and compares every answer,
- * and runs the binary's roles bundled with this plugin checking that no TypeBox module is evaluated.
+ * `type-system/` becomes a lazy value (lazy-value.ts; one group for all of TypeBox) over a `require` of the same module,
+ * which the bundler splits into chunks loaded when the require first runs; TypeBox's kind symbols are the registry symbols
+ * themselves (`Symbol.for`, the same values). The empty module of `new Elysia()` and the four coercion lists are made lazy
+ * the same way. A schema, if a route ever declares one, loads all of it on first use: lazy-typebox.test.ts runs an app with
+ * schemas bundled both ways and compares every answer, and runs the binary's roles bundled with this plugin checking that
+ * no TypeBox module is evaluated.
  *
  * Every rewrite must find what it expects, exactly, or the build fails naming the file (a new Elysia version).
  */
@@ -31,7 +32,6 @@ export const TYPEBOX_SYMBOLS: Record<string, string> = {
   ReadonlyKind: 'TypeBox.Readonly',
   TransformKind: 'TypeBox.Transform',
 };
-
 
 /** The ESM file a TypeBox specifier names (`@sinclair/typebox`, `@sinclair/typebox/compiler`, ...). */
 function typeboxFile(specifier: string): string {
