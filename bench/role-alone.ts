@@ -209,7 +209,8 @@ export async function runRoleAlone(options: RoleAloneOptions, config: PlatformCo
     }
     for (const [i, s] of started.entries()) {
       const threads = threadCpuSeconds(s.pid);
-      const spent = Object.fromEntries(Object.entries(threads).map(([name, secs]) => [name, secs - (s.threads0[name] ?? 0)]));
+      // Threads are summed by name: one of a name that exited meanwhile takes its time with it, which must not go negative.
+      const spent = Object.fromEntries(Object.entries(threads).map(([name, secs]) => [name, Math.max(0, secs - (s.threads0[name] ?? 0))]));
       const total = Object.values(spent).reduce((a, b) => a + b, 0);
       const counts = s.checker.result();
       Object.assign(results[i]!, {

@@ -21,6 +21,7 @@ import { createMetrics } from './telemetry/metrics';
 import { createTracing, type Tracing } from './telemetry/tracing';
 import { inMemoryStore } from '../test/support/stored';
 import { upstreamServer } from '../test/support/upstream-server';
+import { eventually } from '../test/support/eventually';
 
 const TRACE = '463ac35c9f6413ad48485a3953bb6124';
 const SPAN = 'a2fb4a1d1a96d312';
@@ -227,7 +228,7 @@ describe('the message leg', () => {
     const { d, fSpans, fLogged, subscription } = await publisherAndConsumer(flaky);
     await d.get('/api/greeting', { 'x-request-id': 'req-d' });
     // The requeued message comes back after the queue's requeue delay.
-    for (let i = 0; i < 40 && inMemoryStore(memory, config.services.f!.consume!.store).length === 0; i++) await Bun.sleep(25);
+    await eventually(() => inMemoryStore(memory, config.services.f!.consume!.store).length > 0, 'the requeued message is stored').catch(() => undefined);
     await subscription.cancel();
     const consumers = (await fSpans()).filter((s) => s.kind === SpanKind.CONSUMER);
     expect(consumers.map((s) => s.attributes['greeting.disposition'])).toEqual(['requeue', 'ack']);

@@ -62,10 +62,11 @@ export async function freePort(): Promise<number> {
     const candidate = 10_000 + Math.floor(Math.random() * (32_768 - GRPC_TWIN_OFFSET - 10_000));
     const twin = candidate + GRPC_TWIN_OFFSET;
     if (handedOut.has(candidate) || handedOut.has(twin)) continue;
-    if ((await canListen(candidate)) && (await canListen(twin))) {
-      handedOut.add(candidate).add(twin);
-      return candidate;
-    }
+    // Held while it is tried, so that calls made together (a Promise.all of them) never hand out one port twice.
+    handedOut.add(candidate).add(twin);
+    if ((await canListen(candidate)) && (await canListen(twin))) return candidate;
+    handedOut.delete(candidate);
+    handedOut.delete(twin);
   }
 }
 
@@ -170,9 +171,18 @@ export class ProcessPlatform {
     });
     const lines: string[] = [];
     this.output.set(key, lines);
-    const collect = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean));
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      // A pipe's chunks end anywhere, within a line or a character: decoded as a stream, a line's start kept until its end.
+      stream.setEncoding('utf8');
+      let partial = '';
+      stream.on('data', (chunk: string) => {
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop()!;
+        lines.push(...parts.filter(Boolean));
+      });
+      stream.once('end', () => partial && lines.push(partial));
+    }
     const exited = new Promise<number | string>((resolve) => {
       const ended = (how: number | string) => {
         if (!this.stopping.has(key)) this.options.onUnexpectedExit?.(key, how);

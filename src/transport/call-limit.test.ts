@@ -59,7 +59,8 @@ test('waiting counts against the deadline: the call gets what is left, and a wai
   await Bun.sleep(5);
   expect(held.seenTimeouts).toHaveLength(2);
   expect(held.seenTimeouts[1]!).toBeLessThan(1000);
-  expect(held.seenTimeouts[1]!).toBeGreaterThan(800);
+  // About 920 ms: its 1,000 less the 80 or so it waited (a busy machine stretches the wait, hence the wide lower bound).
+  expect(held.seenTimeouts[1]!).toBeGreaterThan(500);
   held.pending.shift()!();
   expect((await late).outcome).toBe('whole');
 });
@@ -70,7 +71,8 @@ test('a full wait queue refuses at once, naming the limit', async () => {
   const accepted = [limited.call(call()), limited.call(call()), limited.call(call())];
   const started = performance.now();
   const refused = await limited.call(call());
-  expect(performance.now() - started).toBeLessThan(20);
+  // No slot frees before the held calls are let go, below: a refusal that waited for one would not be here at all.
+  expect(performance.now() - started).toBeLessThan(500);
   expect(refused).toEqual({ outcome: 'failed', failure: 'overloaded', reason: 'not called: 1 calls in flight and 2 waiting (UPSTREAM_MAX_IN_FLIGHT)', durationMs: 0 });
   for (let i = 0; i < 3; i++) {
     await Bun.sleep(1);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readEnv } from '../../src/config/env';
 import { loadConfig } from '../../src/config/settings';
 import { startInProcess, type InProcessPlatform } from '../../src/platform/in-process';
+import { eventually } from '../support/eventually';
 import { inMemoryStore } from '../support/stored';
 
 let platform: InProcessPlatform;
@@ -18,7 +19,7 @@ test('A answers seven greetings and F stores the greeting D published', async ()
   expect(body.map((g) => g.service)).toEqual(['Service D', 'Service G', 'Service H', 'Service E', 'Service B', 'Service C', 'Service A']);
   const fromD = body[0]!;
   const messages = { database: 'service-f', collection: 'messages' };
-  for (let i = 0; i < 100 && inMemoryStore(platform.store, messages).length === 0; i++) await Bun.sleep(10);
+  await eventually(() => inMemoryStore(platform.store, messages).length > 0, 'F stores the message').catch(() => undefined);
   expect(inMemoryStore(platform.store, messages).map((g) => g.id)).toEqual([fromD.id]);
   for (const [id, stored] of [['c', 5], ['g', 1], ['h', 2]] as const) {
     const ids = inMemoryStore(platform.store, { database: `service-${id}`, collection: 'greetings' }).map((g) => g.id);
@@ -50,7 +51,8 @@ test('stopping under load answers every request in flight with its whole answer:
     }
   };
   const loops = Array.from({ length: 40 }, loop);
-  await Bun.sleep(500);
+  // Stopped once the platform is under load, however slowly a busy machine gets it there.
+  await eventually(() => (statuses.get(200) ?? 0) > 100, 'a hundred answers under load', 15_000).catch(() => undefined);
   stopping = true;
   await loaded.stop();
   await Promise.all(loops);

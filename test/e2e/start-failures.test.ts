@@ -42,7 +42,8 @@ function run(argv: string[], env: Record<string, string>): Promise<Run> {
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c));
     child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.once('exit', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+    // 'close', not 'exit': the child's last lines may still be in its pipes when it has exited.
+    child.once('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
   });
 }
 
