@@ -63,6 +63,31 @@ describe('metrics', () => {
     for (const name of [...names]) expect(name).not.toMatch(/^nodejs_(gc_|heap_space_|active_)/);
   });
 
+  test("the process's default series are set up after the first answer, or by a scrape before it, once", async () => {
+    const DEFAULTS = ['process_cpu_seconds_total', 'process_start_time_seconds', 'process_max_fds', 'nodejs_eventloop_lag_seconds', 'nodejs_version_info'];
+    const registered = (metrics: ReturnType<typeof createMetrics>) => DEFAULTS.filter((name) => metrics.registry.getSingleMetric(name) !== undefined);
+    const answered = createMetrics({ role: 'b', app: 'service-b', version: 'v1' });
+    expect(registered(answered)).toEqual([]);
+    answered.request('GET', '/api/health', 200, 0.001);
+    // Not while the first answer is still being recorded: on a later turn of the event loop.
+    expect(registered(answered)).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(registered(answered)).toEqual(DEFAULTS);
+    answered.request('GET', '/api/health', 200, 0.001);
+    await new Promise((resolve) => setImmediate(resolve));
+    const names = (await scrape(answered)).map((s) => s.name);
+    for (const name of DEFAULTS) expect(names.filter((n) => n === name)).toHaveLength(1);
+    expect(total(await scrape(answered), 'http_server_requests_total')).toBe(2);
+
+    const scraped = createMetrics({ role: 'b', app: 'service-b', version: 'v1' });
+    await scrape(scraped);
+    expect(registered(scraped)).toEqual(DEFAULTS);
+    // The first answer after that scrape registers nothing twice (prom-client would throw on a second registration).
+    scraped.request('GET', '/api/health', 200, 0.001);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(registered(scraped)).toEqual(DEFAULTS);
+  });
+
   test('process_max_fds is the soft limit of /proc/self/limits from the first scrape and the JSON read on, registered once', async () => {
     const limit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
     const maxFds = (samples: { name: string; value: number }[]) => samples.filter((s) => s.name === 'process_max_fds').map((s) => s.value);

@@ -8,7 +8,7 @@
  */
 import { exposition, withExemplars } from './exposition';
 import { bindCounter, bindHistogram, type BoundCounter, type BoundHistogram } from './bound-series';
-import { Counter, Gauge, Histogram, Registry, registerDefaultMetrics } from './prom';
+import { Counter, Gauge, Histogram, Registry, defaultMetricsOnDemand } from './prom';
 
 /** The exemplar's one label: Grafana's Prometheus data source names it to link a bucket to its trace (deploy/istio/addons/). */
 export const EXEMPLAR_LABEL = 'trace_id';
@@ -35,7 +35,7 @@ export function runtimeInfo(): { runtime: string; runtimeVersion: string; nodeCo
 export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
   const registry = new Registry();
   registry.setDefaultLabels({ app, version });
-  registerDefaultMetrics(registry);
+  const registerDefaults = defaultMetricsOnDemand(registry);
   const registers = [registry];
 
   const requests = new Counter({
@@ -126,18 +126,28 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
   };
   const exemplarOf = (trace: string | undefined) => (trace ? { [EXEMPLAR_LABEL]: trace } : undefined);
 
-  return {
+  const recordRequest = (method: string, route: string, status: number, seconds: number, trace?: string) => {
+    const series = bound(requestSeries, `${method} ${route} ${status}`, () => {
+      const labels = { role, method, route, status: String(status) };
+      return { count: bindCounter(requests, labels), duration: bindHistogram(requestDuration, labels) };
+    });
+    series.count.inc();
+    series.duration.observe(seconds, exemplarOf(trace));
+  };
+
+  const metrics = {
     registry,
     /** The registry's text in the format the scraper's Accept header asks for: OpenMetrics (with exemplars) or Prometheus text. */
     exposition: exposition(registry),
-    /** `trace`: the trace the request is recorded in (RequestContext.recordedTrace), which the bucket's exemplar then names. */
+    /**
+     * `trace`: the trace the request is recorded in (RequestContext.recordedTrace), which the bucket's exemplar then names.
+     * The first call also sets up the process's default series, once its answer is on its way (a later turn of the event
+     * loop): a role's first answer, its start-up probe's, does not wait for them (prom.ts, defaultMetricsOnDemand).
+     */
     request(method: string, route: string, status: number, seconds: number, trace?: string) {
-      const series = bound(requestSeries, `${method} ${route} ${status}`, () => {
-        const labels = { role, method, route, status: String(status) };
-        return { count: bindCounter(requests, labels), duration: bindHistogram(requestDuration, labels) };
-      });
-      series.count.inc();
-      series.duration.observe(seconds, exemplarOf(trace));
+      metrics.request = recordRequest;
+      setImmediate(registerDefaults);
+      recordRequest(method, route, status, seconds, trace);
     },
     upstream(upstream: string, outcome: string, seconds: number, trace?: string) {
       bound(upstreamSeries, `${upstream} ${outcome}`, () => bindHistogram(upstreamDuration, { role, upstream, outcome })).observe(seconds, exemplarOf(trace));
@@ -156,6 +166,7 @@ export function createMetrics({ role, app, version, isReady }: MetricsOptions) {
       spansExported.inc({ role, exporter, result }, count);
     },
   };
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -26,20 +26,37 @@ export { Counter, Gauge, Histogram, Registry };
  * stays empty), the active handles, requests and resources (Bun reports none, with timers and a server running), and the
  * per-heap-space gauges (Bun answers v8.getHeapSpaceStatistics() with a census of its whole heap, about 2 ms at start and
  * again at every scrape, for spaces its engine does not have). Under Node, all of prom-client's defaults.
+ *
+ * Not registered here but by the function returned, or at the registry's first listing (every scrape and JSON read lists it
+ * first), whichever comes first, once: registering them cost a compiled role 1.2-2.5 ms of its exec to first 200 (role B,
+ * 31 starts each in alternation, 25.2 against 22.7-24.0 ms), the event-loop monitor most of it, so a role sets them up
+ * right after its first answer (metrics.ts). Every set reads its values at the scrape (CPU and start time from the process
+ * itself), so none of them tells less for starting later; the event-loop lag's histogram starts with the registration.
  */
-export function registerDefaultMetrics(register: Registry): void {
+export function defaultMetricsOnDemand(register: Registry): () => void {
+  let registered = false;
+  const registerAll = () => {
+    if (registered) return;
+    registered = true;
+    registerDefaultMetrics(register);
+  };
+  onFirstListing(register, registerAll);
+  return registerAll;
+}
+
+function registerDefaultMetrics(register: Registry): void {
   if (!(globalThis as { Bun?: unknown }).Bun) {
     // Required only here: imported, the module would load all thirteen sets (node:v8 among them) under Bun too. The Node
     // bundle keeps prom-client external, so a require from this file finds it in node_modules.
     const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);
-    return (require('prom-client/lib/defaultMetrics.js') as typeof collectDefaultMetrics)({ register });
+    (require('prom-client/lib/defaultMetrics.js') as typeof collectDefaultMetrics)({ register });
+    return;
   }
   const options = { eventLoopMonitoringPrecision: 10 };
-  for (const set of [processCpuTotal, processStartTime, osMemoryHeap, processOpenFileDescriptors, eventLoopLag, heapSizeAndUsed, version]) set(register, options);
-  // prom-client's process_max_fds set reads /proc/self/limits as it registers, with node:fs, which cost a compiled role
-  // 1-2 ms of its start (the binary's build defers the other sets' requires of node:fs to the scrapes that read /proc). The
-  // same set registers when the registry's metrics are first listed, which every scrape and JSON read does first.
-  onFirstListing(register, () => processMaxFileDescriptors(register, options));
+  // processMaxFileDescriptors reads /proc/self/limits as it registers, with node:fs: registered here, it is read at the first
+  // listing or after the first answer, never before it (the binary's build defers the other sets' requires of node:fs to the
+  // scrapes that read /proc).
+  for (const set of [processCpuTotal, processStartTime, osMemoryHeap, processOpenFileDescriptors, processMaxFileDescriptors, eventLoopLag, heapSizeAndUsed, version]) set(register, options);
 }
 
 function onFirstListing(register: Registry, first: () => void): void {

@@ -51,7 +51,7 @@ export const DEFERRED_REQUIRES: { file: string; module: string }[] = [
   { file: 'prom-client/lib/metrics/processCpuTotal.js', module: '@opentelemetry/api' },
   // util words a refused value (util.format, util.inspect): about 1 ms of every start, for an error no role makes.
   ...['counter', 'gauge', 'histogram', 'summary', 'validation'].map((m) => ({ file: `prom-client/lib/${m}.js`, module: 'util' })),
-  // fs reads /proc at a scrape (process_max_fds at registration, which src/telemetry/prom.ts moves to the first scrape).
+  // fs reads /proc at a scrape (process_max_fds at registration, which src/telemetry/prom.ts moves after the first answer or to the first scrape).
   ...['osMemoryHeapLinux', 'processOpenFileDescriptors', 'processMaxFileDescriptors'].map((m) => ({ file: `prom-client/lib/metrics/${m}.js`, module: 'fs' })),
 ];
 
