@@ -87,7 +87,7 @@ export async function startCluster(tools: Tools, work: string): Promise<Cluster>
       '--profiling=false',
       // Reads straight from etcd. The watch cache serves a consistent read once it has caught up with etcd's revision, which
       // for a resource nobody writes only a progress notification from etcd moves; with Debian's etcd 3.4 a cache
-      // sometimes stayed at revision 1 ("Too large resource version: 214, current: 1" for two minutes, CI and once here)
+      // once stayed at revision 1 ("Too large resource version: 214, current: 1" for two minutes, in a fresh-clone CI run)
       // and the server never turned ready. A control plane holding a few hundred objects gains nothing from the cache.
       '--watch-cache=false',
     ],
